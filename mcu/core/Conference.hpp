@@ -1,0 +1,87 @@
+#pragma once
+// The conference model: meetings, the rooms in them, and the negotiation state of each room's
+// media leg. Runs on one serial executor; every public method must be called on it. Talks to the
+// outside only through the ports it is given.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mcu/core/Config.hpp"
+#include "mcu/core/Executor.hpp"
+#include "mcu/core/Messages.hpp"
+#include "mcu/core/Ports.hpp"
+
+namespace mcu::core {
+
+class Conference : public MediaEvents {
+ public:
+  Conference(const Config& config, Timers& timers, MediaPort& media, SignalPort& signal);
+  ~Conference() override;
+  Conference(const Conference&) = delete;
+  Conference& operator=(const Conference&) = delete;
+
+  // ---- from the signaling layer ----
+  void join(ConnectionId conn, RequestId req, const JoinRequest& request);
+  void answer(ConnectionId conn, RequestId req, const std::string& sdp);
+  void candidate(ConnectionId conn, RequestId req, int sdpMLineIndex, const std::string& cand);
+  void setMuted(ConnectionId conn, RequestId req, MediaKind kind, bool muted);
+  void leave(ConnectionId conn, RequestId req);
+  void disconnected(ConnectionId conn);
+
+  // ---- from the media layer (MediaEvents) ----
+  void onLocalOffer(const ParticipantId& participant, const std::string& sdp) override;
+  void onLocalCandidate(const ParticipantId& participant, int sdpMLineIndex,
+                        const std::string& candidate) override;
+  void onLegState(const ParticipantId& participant, LegState state) override;
+  void onLegError(const ParticipantId& participant, ErrorCode code,
+                  const std::string& message) override;
+
+  // ---- queries (health, metrics, tests) ----
+  bool hasMeeting(const std::string& code) const;
+  std::vector<RosterEntry> roster(const std::string& meeting) const;
+  std::size_t participantCount() const { return participants_.size(); }
+  std::size_t liveMeetingCount() const;
+
+ private:
+  enum class Negotiation { kAwaitingOffer, kOffered, kAnswered };
+  struct Participant {
+    ParticipantId id;
+    ConnectionId conn = 0;
+    std::string meeting;
+    RosterEntry entry;
+    Negotiation negotiation = Negotiation::kAwaitingOffer;
+    LegState legState = LegState::kNew;
+    RequestId answerRequest;
+    std::optional<TimerId> answerTimer;
+  };
+  struct Meeting {
+    MeetingConfig config;
+    std::vector<ParticipantId> order;  // join order: the grid's order
+  };
+
+  Participant* participantOf(ConnectionId conn);
+  Participant* find(const ParticipantId& id);
+  void removeParticipant(ParticipantId id);
+  void armAnswerTimer(Participant& p);
+  void cancelAnswerTimer(Participant& p);
+  void applyLayout(const Meeting& meeting);
+  std::vector<ConnectionId> connectionsIn(const Meeting& meeting, const ParticipantId& except) const;
+  void replyError(ConnectionId conn, RequestId req, ErrorCode code, const std::string& message);
+
+  const Config& config_;
+  Timers& timers_;
+  MediaPort& media_;
+  SignalPort& signal_;
+  std::map<std::string, Meeting> meetings_;
+  std::map<ParticipantId, Participant> participants_;
+  std::map<ConnectionId, ParticipantId> byConnection_;
+  std::uint64_t nextParticipant_ = 1;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// Number of Unicode code points in a UTF-8 string; -1 if it is not valid UTF-8.
+int utf8Length(const std::string& s);
+
+}  // namespace mcu::core

@@ -1,0 +1,58 @@
+#pragma once
+// The server's one typed configuration. Defaults here are the embedded defaults; every key is
+// documented in configs/mcu.json, which mcu/server/ConfigLoader reads (JSON with comments).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mcu::core {
+
+struct MeetingConfig {
+  std::string code;
+  std::string title;
+  bool open = true;
+};
+
+struct Config {
+  struct Server {
+    std::string bind = "0.0.0.0";
+    std::uint16_t port = 8443;
+    std::string publicHost = "localhost";  // host name printed in the join URL
+    std::string stateDir = "state";        // certificate, database; git-ignored
+    std::string webRoot = "web-client";
+    std::string certFile;  // empty: self-signed certificate generated into stateDir
+    std::string keyFile;
+    std::size_t maxMessageBytes = 64 * 1024;
+    std::size_t writeQueueLimit = 256;  // messages queued to one slow client before dropping it
+    int ioThreads = 1;
+  } server;
+  struct Video {
+    int width = 1280;
+    int height = 720;
+    int fps = 25;
+    int bitrateKbps = 1000;
+    int keyframeIntervalMs = 3000;
+    int keyframeMinIntervalMs = 500;  // rate limit for keyframe requests from viewers
+    int vp8CpuUsed = 8;
+    std::string labelFont = "DejaVu Sans Bold";
+  } video;
+  struct Audio {
+    int bitrateKbps = 32;
+  } audio;
+  struct Ice {
+    // Addresses libnice gathers on; empty means every up interface (loopback included).
+    std::vector<std::string> addresses;
+    std::string stunServer;  // e.g. "stun://stun.example.org:3478"; empty: none
+    int minPort = 0;
+    int maxPort = 0;
+  } ice;
+  struct Limits {
+    int maxRoomsPerMeeting = 25;
+    int answerTimeoutMs = 15000;
+    int maxNameLength = 64;
+  } limits;
+  std::vector<MeetingConfig> meetings = {{"demo", "Phòng họp thử nghiệm", true}};
+  std::string logLevel = "info";
+};
+
+}  // namespace mcu::core

@@ -1,0 +1,51 @@
+#pragma once
+// The conference model's outward interfaces. media/ implements MediaPort, signaling/ implements
+// SignalPort; the core implements MediaEvents so the media layer can report back.
+#include <string>
+#include <vector>
+
+#include "mcu/core/Layout.hpp"
+#include "mcu/core/Messages.hpp"
+
+namespace mcu::core {
+
+// Everything the core asks of the media layer. Calls are made on the core executor and must not
+// block; results come back through MediaEvents, posted to the core executor.
+class MediaPort {
+ public:
+  virtual ~MediaPort() = default;
+  // Creates the meeting's mixer if needed and a WebRTC leg for the participant; the leg produces
+  // an SDP offer (MediaEvents::onLocalOffer).
+  virtual void addParticipant(const std::string& meeting, const ParticipantId& participant,
+                              const std::string& displayName) = 0;
+  // Tears the leg down; the last participant's removal ends the meeting's mixer.
+  virtual void removeParticipant(const std::string& meeting, const ParticipantId& participant) = 0;
+  virtual void setRemoteAnswer(const ParticipantId& participant, const std::string& sdp) = 0;
+  virtual void addRemoteCandidate(const ParticipantId& participant, int sdpMLineIndex,
+                                  const std::string& candidate) = 0;
+  // Places every shown room; rooms not listed are not shown.
+  virtual void setLayout(const std::string& meeting, const std::vector<TilePlacement>& tiles) = 0;
+};
+
+class MediaEvents {
+ public:
+  virtual ~MediaEvents() = default;
+  virtual void onLocalOffer(const ParticipantId& participant, const std::string& sdp) = 0;
+  virtual void onLocalCandidate(const ParticipantId& participant, int sdpMLineIndex,
+                                const std::string& candidate) = 0;
+  virtual void onLegState(const ParticipantId& participant, LegState state) = 0;
+  // A request the media layer could not carry out (e.g. an answer that does not parse).
+  virtual void onLegError(const ParticipantId& participant, ErrorCode code,
+                          const std::string& message) = 0;
+};
+
+class SignalPort {
+ public:
+  virtual ~SignalPort() = default;
+  virtual void send(ConnectionId connection, const ServerMessage& message) = 0;
+  // Sends one message to many connections, serialised once.
+  virtual void broadcast(const std::vector<ConnectionId>& connections,
+                         const ServerMessage& message) = 0;
+};
+
+}  // namespace mcu::core

@@ -1,0 +1,144 @@
+#include "mcu/server/ConfigLoader.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace mcu::server {
+
+namespace {
+
+using nlohmann::json;
+
+// Reads the keys of one JSON object into fields, refusing keys it does not know so that a typo
+// in a config file is an error rather than a silently ignored setting.
+class Section {
+ public:
+  Section(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) throw std::runtime_error(path_ + ": expected an object");
+  }
+  template <typename T>
+  Section& get(const char* key, T& out) {
+    known_.insert(key);
+    if (auto it = j_.find(key); it != j_.end()) {
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) checkInteger(key, *it, out);
+      try {
+        out = it->template get<T>();
+      } catch (const json::exception& e) {
+        throw std::runtime_error(path_ + "." + key + ": " + e.what());
+      }
+    }
+    return *this;
+  }
+  // nlohmann converts booleans and fractions to integers and wraps values that do not fit.
+  template <typename T>
+  void checkInteger(const char* key, const json& v, const T&) const {
+    const bool fits = v.is_number_unsigned()  ? std::in_range<T>(v.get<std::uint64_t>())
+                      : v.is_number_integer() ? std::in_range<T>(v.get<std::int64_t>())
+                                              : false;
+    if (!fits) {
+      throw std::runtime_error(path_ + "." + key + ": expected an integer in range, got " +
+                               v.dump());
+    }
+  }
+  void done() const {
+    for (const auto& [key, value] : j_.items()) {
+      if (!known_.count(key)) throw std::runtime_error(path_ + ": unknown key '" + key + "'");
+    }
+  }
+  const json& at(const char* key) const { return j_.at(key); }
+  bool has(const char* key) const { return j_.contains(key); }
+
+ private:
+  const json& j_;
+  std::string path_;
+  std::set<std::string> known_;
+};
+
+void readServer(const json& j, core::Config::Server& s) {
+  Section(j, "server")
+      .get("bind", s.bind).get("port", s.port).get("publicHost", s.publicHost)
+      .get("stateDir", s.stateDir).get("webRoot", s.webRoot).get("certFile", s.certFile)
+      .get("keyFile", s.keyFile).get("maxMessageBytes", s.maxMessageBytes)
+      .get("writeQueueLimit", s.writeQueueLimit).get("ioThreads", s.ioThreads)
+      .done();
+}
+
+void readVideo(const json& j, core::Config::Video& v) {
+  Section(j, "video")
+      .get("width", v.width).get("height", v.height).get("fps", v.fps)
+      .get("bitrateKbps", v.bitrateKbps).get("keyframeIntervalMs", v.keyframeIntervalMs)
+      .get("keyframeMinIntervalMs", v.keyframeMinIntervalMs).get("vp8CpuUsed", v.vp8CpuUsed)
+      .get("labelFont", v.labelFont)
+      .done();
+  if (v.width < 160 || v.height < 90 || v.width % 2 || v.height % 2) {
+    throw std::runtime_error("video: width/height must be even and at least 160x90");
+  }
+  if (v.fps < 1 || v.fps > 60) throw std::runtime_error("video.fps: 1..60");
+}
+
+void readMeetings(const json& j, std::vector<core::MeetingConfig>& meetings) {
+  if (!j.is_array()) throw std::runtime_error("meetings: expected an array");
+  meetings.clear();
+  for (const auto& m : j) {
+    core::MeetingConfig mc;
+    Section(m, "meetings[]").get("code", mc.code).get("title", mc.title).get("open", mc.open).done();
+    if (mc.code.empty()) throw std::runtime_error("meetings[]: code must not be empty");
+    meetings.push_back(mc);
+  }
+}
+
+}  // namespace
+
+core::Config parseConfig(const std::string& text) {
+  json root;
+  try {
+    root = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(std::string("not valid JSON: ") + e.what());
+  }
+  core::Config config;
+  Section top(root, "config");
+  json unused;
+  top.get("logLevel", config.logLevel);
+  for (const char* key : {"server", "video", "audio", "ice", "limits", "meetings"}) {
+    top.get(key, unused);
+  }
+  top.done();
+  if (root.contains("server")) readServer(root["server"], config.server);
+  if (root.contains("video")) readVideo(root["video"], config.video);
+  if (root.contains("audio")) Section(root["audio"], "audio").get("bitrateKbps", config.audio.bitrateKbps).done();
+  if (root.contains("ice")) {
+    Section(root["ice"], "ice")
+        .get("addresses", config.ice.addresses).get("stunServer", config.ice.stunServer)
+        .get("minPort", config.ice.minPort).get("maxPort", config.ice.maxPort)
+        .done();
+  }
+  if (root.contains("limits")) {
+    Section(root["limits"], "limits")
+        .get("maxRoomsPerMeeting", config.limits.maxRoomsPerMeeting)
+        .get("answerTimeoutMs", config.limits.answerTimeoutMs)
+        .get("maxNameLength", config.limits.maxNameLength)
+        .done();
+  }
+  if (root.contains("meetings")) readMeetings(root["meetings"], config.meetings);
+  return config;
+}
+
+core::Config loadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return parseConfig(ss.str());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+}  // namespace mcu::server

@@ -1,0 +1,838 @@
+#include "media/Mixer.hpp"
+
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
+
+#include <algorithm>
+#include <cmath>
+
+GST_DEBUG_CATEGORY_STATIC(mixer_debug);
+#define GST_CAT_DEFAULT mixer_debug
+
+namespace mcu::media {
+
+namespace {
+
+constexpr int kAudioPayload = 111;
+constexpr int kVideoPayload = 96;
+constexpr int kJitterLatencyMs = 100;
+// Aggregators start with only the always-present background source; rooms plugged in later
+// arrive this late (jitterbuffer + margin) and would otherwise be dropped as late.
+constexpr GstClockTime kAggregatorLatency = (kJitterLatencyMs + 40) * GST_MSECOND;
+const char* kRawAudioCaps = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
+const char* kOpusRtpCaps =
+    "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
+    "encoding-params=(string)2";
+const char* kVp8RtpCaps =
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000";
+
+void ensureDebugCategory() {
+  static std::once_flag once;
+  std::call_once(once, [] { GST_DEBUG_CATEGORY_INIT(mixer_debug, "mcu-mixer", 0, "MCU mixer"); });
+}
+
+std::string videoCaps(int w, int h, int fps) {
+  return "video/x-raw,format=I420,width=" + std::to_string(w) + ",height=" + std::to_string(h) +
+         ",pixel-aspect-ratio=1/1" + (fps > 0 ? ",framerate=" + std::to_string(fps) + "/1" : "");
+}
+
+std::string orEmpty(const char* s) { return s ? s : ""; }
+
+std::string escapeMarkup(const std::string& text) {
+  GCharPtr escaped(g_markup_escape_text(text.c_str(), -1));
+  return escaped.get();
+}
+
+core::LegState toLegState(GstWebRTCPeerConnectionState s) {
+  switch (s) {
+    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW: return core::LegState::kNew;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING: return core::LegState::kConnecting;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED: return core::LegState::kConnected;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return core::LegState::kDisconnected;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return core::LegState::kFailed;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return core::LegState::kClosed;
+  }
+  return core::LegState::kNew;
+}
+
+// Checks that an answer is well-formed SDP that answers our two m-lines in order, with the ICE
+// and DTLS attributes a WebRTC answer must carry. Returns an empty string when it is acceptable.
+std::string checkAnswer(const GstSDPMessage* sdp) {
+  const guint n = gst_sdp_message_medias_len(sdp);
+  if (n != 2) return "the answer must have 2 media sections (audio, video), it has " +
+                     std::to_string(n);
+  const char* kinds[] = {"audio", "video"};
+  for (guint i = 0; i < n; ++i) {
+    const GstSDPMedia* m = gst_sdp_message_get_media(sdp, i);
+    if (!gst_sdp_media_get_media(m) || std::string(gst_sdp_media_get_media(m)) != kinds[i]) {
+      return std::string("media section ") + std::to_string(i) + " must be " + kinds[i];
+    }
+    auto attr = [&](const char* key) {
+      return gst_sdp_media_get_attribute_val(m, key) ||
+             gst_sdp_message_get_attribute_val(sdp, key);
+    };
+    if (!attr("ice-ufrag") || !attr("ice-pwd")) return "missing ICE credentials";
+    if (!attr("fingerprint")) return "missing DTLS fingerprint";
+  }
+  return {};
+}
+
+// A branch queue answers allocation queries itself: upstream (a shared tee, the one encoder) must
+// never wait on what one branch's consumer is doing.
+GstPadProbeReturn answerAllocation(GstPad*, GstPadProbeInfo* info, gpointer) {
+  GstQuery* q = GST_PAD_PROBE_INFO_QUERY(info);
+  return GST_QUERY_TYPE(q) == GST_QUERY_ALLOCATION ? GST_PAD_PROBE_HANDLED : GST_PAD_PROBE_OK;
+}
+
+// A room's stream ends only when the room is removed: never let an EOS reach a mixer pad.
+GstPadProbeReturn dropEos(GstPad*, GstPadProbeInfo* info, gpointer) {
+  return GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP
+                                                                         : GST_PAD_PROBE_OK;
+}
+
+void isolateBranch(GstElement* first, GstElement* last) {
+  GstPadRef sink = adopt(gst_element_get_static_pad(first, "sink"));
+  gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, &answerAllocation, nullptr,
+                    nullptr);
+  GstPadRef src = adopt(gst_element_get_static_pad(last, "src"));
+  gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &dropEos, nullptr, nullptr);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+
+struct Mixer::Room {
+  core::ParticipantId id;
+  std::string name;
+  std::string prefix;  // element-name prefix, unique in the pipeline
+  GstElement* webrtc = nullptr;
+  GstElement* audioMixer = nullptr;
+  std::vector<GstElement*> sendElements;  // audio send chain
+  std::optional<Branch> videoSend;        // encoder tee -> this room's webrtcbin
+  std::optional<Branch> view;             // this room's decoded video -> compositor
+  std::optional<core::Rect> tile;
+  std::string label;
+  bool answered = false;
+  bool connected = false;
+  // Written by streaming threads (pad-added), read by the strand after `stopping` or a post.
+  std::mutex mu;
+  std::vector<GstElement*> recvElements;
+  GstElement* audioTee = nullptr;
+  GstElement* videoTee = nullptr;
+  std::atomic<bool> stopping{false};
+};
+
+// What a GStreamer callback needs to find its way back: weak references only.
+struct Mixer::SignalContext {
+  std::weak_ptr<Mixer> mixer;
+  std::weak_ptr<Room> room;
+  static void destroy(gpointer data, GClosure*) { delete static_cast<SignalContext*>(data); }
+  static void destroyPlain(gpointer data) { delete static_cast<SignalContext*>(data); }
+};
+
+template <typename Fn>
+void Mixer::postToStrand(Fn fn) {
+  std::weak_ptr<Mixer> weak = weak_from_this();
+  strand_.post([weak, fn = std::move(fn)]() mutable {
+    auto self = weak.lock();
+    if (self && !self->stopped_) fn(*self);
+  });
+}
+
+std::shared_ptr<Mixer> Mixer::create(const std::string& meeting, const core::Config& config,
+                                     const IceSettings& ice, core::Executor& strand,
+                                     core::MediaEvents* events) {
+  std::shared_ptr<Mixer> mixer(new Mixer(meeting, config, ice, strand, events));
+  mixer->build();
+  return mixer;
+}
+
+Mixer::Mixer(const std::string& meeting, const core::Config& config, const IceSettings& ice,
+             core::Executor& strand, core::MediaEvents* events)
+    : meeting_(meeting), config_(config), ice_(ice), strand_(strand), events_(events) {
+  ensureDebugCategory();
+}
+
+Mixer::~Mixer() { stop(); }
+
+GstElement* Mixer::add(const char* factory, const std::string& name) {
+  GstElement* e = makeElement(factory, name);
+  gst_bin_add(GST_BIN(pipeline_.get()), e);
+  return e;
+}
+
+void Mixer::syncStates(const std::vector<GstElement*>& downstreamFirst) {
+  for (GstElement* e : downstreamFirst) gst_element_sync_state_with_parent(e);
+}
+
+void Mixer::removeElements(const std::vector<GstElement*>& elements) {
+  for (GstElement* e : elements) {
+    gst_element_set_locked_state(e, TRUE);
+    gst_element_set_state(e, GST_STATE_NULL);
+  }
+  for (GstElement* e : elements) gst_bin_remove(GST_BIN(pipeline_.get()), e);
+}
+
+void Mixer::build() {
+  pipeline_ = refSink(gst_pipeline_new(("meeting-" + meeting_).c_str()));
+  GstBusRef bus = adopt(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
+  auto* ctx = new SignalContext{weak_from_this(), {}};
+  gst_bus_set_sync_handler(bus.get(), &Mixer::onBusMessage, ctx, &SignalContext::destroyPlain);
+  buildVideoOutput();
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    throw std::runtime_error("meeting pipeline failed to start");
+  }
+  GST_INFO("meeting=%s mixer started", meeting_.c_str());
+}
+
+// background -> compositor -> queue -> vp8enc -> tee: the one encoder every viewer shares.
+void Mixer::buildVideoOutput() {
+  const auto& v = config_.video;
+  GstElement* bg = add("videotestsrc", "bg");
+  g_object_set(bg, "is-live", TRUE, "pattern", 2 /* black */, nullptr);
+  GstElement* bgCaps = add("capsfilter", "bg-caps");
+  g_object_set(bgCaps, "caps", capsFromString(videoCaps(v.width, v.height, v.fps)).get(), nullptr);
+  compositor_ = add("compositor", "compositor");
+  g_object_set(compositor_, "background", 1 /* black */, "ignore-inactive-pads", TRUE,
+               "min-upstream-latency", kAggregatorLatency, nullptr);
+  GstElement* outCaps = add("capsfilter", "composite-caps");
+  g_object_set(outCaps, "caps", capsFromString(videoCaps(v.width, v.height, v.fps)).get(),
+               nullptr);
+  GstElement* queue = add("queue", "encode-queue");
+  g_object_set(queue, "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", 0,
+               "leaky", 2 /* downstream */, nullptr);
+  encoder_ = add("vp8enc", "vp8enc");
+  g_object_set(encoder_, "deadline", G_GINT64_CONSTANT(1), "cpu-used", v.vp8CpuUsed,
+               "end-usage", 1 /* cbr */, "target-bitrate", v.bitrateKbps * 1000,
+               "keyframe-max-dist", std::max(1, v.keyframeIntervalMs * v.fps / 1000),
+               "lag-in-frames", 0, "error-resilient", 1, "threads", 2, nullptr);
+  videoTee_ = add("tee", "video-tee");
+  g_object_set(videoTee_, "allow-not-linked", TRUE, nullptr);
+
+  GstPadRef bgPad = adopt(gst_element_request_pad_simple(compositor_, "sink_%u"));
+  g_object_set(bgPad.get(), "zorder", 0u, nullptr);
+  if (!gst_element_link(bg, bgCaps) ||
+      gst_pad_link(adopt(gst_element_get_static_pad(bgCaps, "src")).get(), bgPad.get()) !=
+          GST_PAD_LINK_OK ||
+      !gst_element_link_many(compositor_, outCaps, queue, encoder_, videoTee_, nullptr)) {
+    throw std::runtime_error("cannot link the composite video chain");
+  }
+  GstPadRef encSrc = adopt(gst_element_get_static_pad(encoder_, "src"));
+  gst_pad_add_probe(encSrc.get(),
+                    GstPadProbeType(GST_PAD_PROBE_TYPE_EVENT_UPSTREAM | GST_PAD_PROBE_TYPE_BUFFER),
+                    &Mixer::onKeyframeRequest, this, nullptr);
+}
+
+// Keyframe requests from every viewer (PLI/FIR, joins) reach the one shared encoder: let one
+// through per keyframeMinIntervalMs and remember the rest, which the next frame after the window
+// then serves. The probe's `this` is safe: the pad dies with the pipeline, before the Mixer.
+GstPadProbeReturn Mixer::onKeyframeRequest(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<Mixer*>(data);
+  const gint64 now = g_get_monotonic_time();
+  const gint64 window = gint64(self->config_.video.keyframeMinIntervalMs) * 1000;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    if (self->keyframePending_ && now - self->lastKeyframeUs_ >= window) {
+      self->keyframePending_ = false;
+      // Goes through this probe again as an event, which then opens the next window.
+      gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE,
+                                                                          TRUE, 0));
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (!gst_video_event_is_force_key_unit(event)) return GST_PAD_PROBE_OK;
+  if (now - self->lastKeyframeUs_ < window) {
+    self->keyframePending_ = true;
+    return GST_PAD_PROBE_DROP;
+  }
+  self->lastKeyframeUs_ = now;
+  return GST_PAD_PROBE_OK;
+}
+
+void Mixer::requestKeyframe() {
+  GstPadRef encSrc = adopt(gst_element_get_static_pad(encoder_, "src"));
+  gst_pad_send_event(encSrc.get(),
+                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+int Mixer::videoDecoderCount() const {
+  int count = 0;
+  GstIterator* it = gst_bin_iterate_elements(GST_BIN(pipeline_.get()));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* e = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* f = gst_element_get_factory(e);
+    if (f && std::string(GST_OBJECT_NAME(f)) == "vp8dec") ++count;
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return count;
+}
+
+Mixer::Room* Mixer::find(const core::ParticipantId& id) {
+  auto it = rooms_.find(id);
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+// ------------------------------------------------------------------------------------ rooms
+
+void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
+  if (rooms_.count(id)) return;
+  auto room = std::make_shared<Room>();
+  room->id = id;
+  room->name = name;
+  room->prefix = id + "-";
+  room->webrtc = add("webrtcbin", room->prefix + "webrtc");
+  g_object_set(room->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+               guint(kJitterLatencyMs), nullptr);
+  if (!ice_.stunServer.empty()) {
+    g_object_set(room->webrtc, "stun-server", ice_.stunServer.c_str(), nullptr);
+  }
+  configureIce(room->webrtc);
+  rooms_[id] = room;
+  connectSignals(room);
+  buildAudioSend(*room);
+  buildVideoSend(*room);
+  gst_element_sync_state_with_parent(room->webrtc);
+  createOffer(room);
+  GST_INFO("meeting=%s participant=%s room added", meeting_.c_str(), id.c_str());
+}
+
+// silence + everyone else -> audiomixer -> opusenc -> rtpopuspay -> webrtcbin (N-1 mix).
+void Mixer::buildAudioSend(Room& room) {
+  const std::string p = room.prefix;
+  GstElement* silence = add("audiotestsrc", p + "silence");
+  g_object_set(silence, "is-live", TRUE, "wave", 4 /* silence */, "samplesperbuffer", 960,
+               nullptr);
+  GstElement* silenceCaps = add("capsfilter", p + "silence-caps");
+  g_object_set(silenceCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
+  room.audioMixer = add("audiomixer", p + "audiomixer");
+  g_object_set(room.audioMixer, "ignore-inactive-pads", TRUE, "min-upstream-latency",
+               kAggregatorLatency, nullptr);
+  GstElement* mixCaps = add("capsfilter", p + "mix-caps");
+  g_object_set(mixCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
+  GstElement* enc = add("opusenc", p + "opusenc");
+  g_object_set(enc, "bitrate", config_.audio.bitrateKbps * 1000, "frame-size", 20, nullptr);
+  GstElement* pay = add("rtpopuspay", p + "opuspay");
+  g_object_set(pay, "pt", kAudioPayload, nullptr);
+  GstElement* queue = add("queue", p + "audio-out-queue");
+  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+               guint64(200 * GST_MSECOND), "leaky", 2, nullptr);
+  room.sendElements = {queue, pay, enc, mixCaps, room.audioMixer, silenceCaps, silence};
+
+  GstPadRef silencePad = adopt(gst_element_request_pad_simple(room.audioMixer, "sink_%u"));
+  GstPadRef webrtcPad = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
+  if (!gst_element_link(silence, silenceCaps) ||
+      gst_pad_link(adopt(gst_element_get_static_pad(silenceCaps, "src")).get(),
+                   silencePad.get()) != GST_PAD_LINK_OK ||
+      !gst_element_link_many(room.audioMixer, mixCaps, enc, pay, queue, nullptr) ||
+      gst_pad_link(adopt(gst_element_get_static_pad(queue, "src")).get(), webrtcPad.get()) !=
+          GST_PAD_LINK_OK) {
+    throw std::runtime_error("cannot link the audio send chain");
+  }
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_object_get(webrtcPad.get(), "transceiver", &trans, nullptr);
+  g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
+               "codec-preferences", capsFromString(kOpusRtpCaps).get(), nullptr);
+  gst_object_unref(trans);
+  syncStates(room.sendElements);
+}
+
+// encoder tee -> queue -> rtpvp8pay -> webrtcbin: a viewer costs packetising, never encoding.
+void Mixer::buildVideoSend(Room& room) {
+  const std::string p = room.prefix;
+  GstElement* pay = add("rtpvp8pay", p + "vp8pay");
+  g_object_set(pay, "pt", kVideoPayload, "picture-id-mode", 2 /* 15-bit */, nullptr);
+  GstPadRef webrtcPad = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
+  Branch branch;
+  GstElement* queue = add("queue", p + "video-out-queue");
+  g_object_set(queue, "max-size-buffers", 30, "max-size-bytes", 0, "max-size-time", 0,
+               "leaky", 2, nullptr);
+  branch.elements = {queue, pay};
+  if (!gst_element_link(queue, pay) ||
+      gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), webrtcPad.get()) !=
+          GST_PAD_LINK_OK) {
+    throw std::runtime_error("cannot link the video send chain");
+  }
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_object_get(webrtcPad.get(), "transceiver", &trans, nullptr);
+  g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
+               "codec-preferences", capsFromString(kVp8RtpCaps).get(), "do-nack", TRUE, nullptr);
+  gst_object_unref(trans);
+  isolateBranch(queue, pay);
+  syncStates({pay, queue});
+  room.videoSend = std::move(branch);
+}
+
+// Called once the leg is connected: until then webrtcbin holds its sink pads blocked, and a
+// branch from a shared element into it would stall that element. A viewer that is not connected
+// costs nothing.
+void Mixer::attachLeg(Room& room) {
+  if (room.videoSend && !room.videoSend->teePad) {
+    room.videoSend->teePad = adopt(gst_element_request_pad_simple(videoTee_, "src_%u"));
+    GstPadRef sink = adopt(gst_element_get_static_pad(room.videoSend->elements.front(), "sink"));
+    gst_pad_link(room.videoSend->teePad.get(), sink.get());
+  }
+  for (auto& [otherId, other] : rooms_) {
+    if (otherId == room.id || audioBranches_.count({otherId, room.id})) continue;
+    GstElement* tee = nullptr;
+    {
+      std::lock_guard lock(other->mu);
+      tee = other->audioTee;
+    }
+    if (tee) {
+      audioBranches_[{otherId, room.id}] =
+          linkBranch(tee, room.audioMixer, {}, otherId + "-to-" + room.id);
+    }
+  }
+}
+
+// libnice gathers nothing on loopback unless told to, and gathers on every interface otherwise:
+// give it the configured (or enumerated once at start-up) addresses explicitly.
+void Mixer::configureIce(GstElement* webrtc) {
+  GstWebRTCICE* ice = nullptr;
+  g_object_get(webrtc, "ice-agent", &ice, nullptr);
+  if (!ice) return;
+  if (ice_.minPort > 0 && g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "min-rtp-port")) {
+    g_object_set(ice, "min-rtp-port", guint(ice_.minPort), "max-rtp-port",
+                 guint(ice_.maxPort > 0 ? ice_.maxPort : 65535), nullptr);
+  }
+  NiceAgent* agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
+    g_object_get(ice, "agent", &agent, nullptr);
+  }
+  if (agent) {
+    for (const auto& addr : ice_.localAddresses) {
+      NiceAddress na;
+      nice_address_init(&na);
+      if (nice_address_set_from_string(&na, addr.c_str())) nice_agent_add_local_address(agent, &na);
+    }
+    g_object_unref(agent);
+  }
+  gst_object_unref(ice);
+}
+
+void Mixer::connectSignals(const std::shared_ptr<Room>& room) {
+  auto connect = [&](const char* signal, GCallback cb) {
+    g_signal_connect_data(room->webrtc, signal, cb, new SignalContext{weak_from_this(), room},
+                          &SignalContext::destroy, GConnectFlags(0));
+  };
+  connect("pad-added", G_CALLBACK(&Mixer::onPadAdded));
+  connect("on-ice-candidate", G_CALLBACK(&Mixer::onIceCandidate));
+  connect("notify::connection-state", G_CALLBACK(&Mixer::onConnectionState));
+}
+
+void Mixer::createOffer(const std::shared_ptr<Room>& room) {
+  GstPromise* promise = gst_promise_new_with_change_func(
+      &Mixer::onOfferCreated, new SignalContext{weak_from_this(), room},
+      &SignalContext::destroyPlain);
+  g_signal_emit_by_name(room->webrtc, "create-offer", nullptr, promise);
+}
+
+void Mixer::onOfferCreated(GstPromise* promise, gpointer data) {
+  auto* ctx = static_cast<SignalContext*>(data);
+  auto mixer = ctx->mixer.lock();
+  auto room = ctx->room.lock();
+  GstPromiseRef owned(promise);
+  if (!mixer || !room || room->stopping) return;
+  const GstStructure* reply = gst_promise_get_reply(promise);
+  GstWebRTCSessionDescription* offer = nullptr;
+  if (gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED && reply &&
+      gst_structure_has_field(reply, "offer")) {
+    gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
+  }
+  const core::ParticipantId id = room->id;
+  if (!offer) {
+    mixer->postToStrand([id](Mixer& m) {
+      if (m.events_) m.events_->onLegError(id, core::ErrorCode::kMediaFailed, "no SDP offer");
+    });
+    return;
+  }
+  GCharPtr text(gst_sdp_message_as_text(offer->sdp));
+  std::string sdp = text.get();
+  // Post the offer before setting it locally, so it reaches the client before any candidate.
+  mixer->postToStrand([id, sdp](Mixer& m) {
+    if (m.find(id) && m.events_) m.events_->onLocalOffer(id, sdp);
+  });
+  g_signal_emit_by_name(room->webrtc, "set-local-description", offer, nullptr);
+  gst_webrtc_session_description_free(offer);
+}
+
+void Mixer::onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer data) {
+  auto* ctx = static_cast<SignalContext*>(data);
+  auto mixer = ctx->mixer.lock();
+  auto room = ctx->room.lock();
+  if (!mixer || !room || room->stopping) return;
+  std::string cand = candidate;
+  const core::ParticipantId id = room->id;
+  mixer->postToStrand([id, mline, cand](Mixer& m) {
+    if (m.find(id) && m.events_) m.events_->onLocalCandidate(id, int(mline), cand);
+  });
+}
+
+void Mixer::onConnectionState(GObject* webrtc, GParamSpec*, gpointer data) {
+  auto* ctx = static_cast<SignalContext*>(data);
+  auto mixer = ctx->mixer.lock();
+  auto room = ctx->room.lock();
+  if (!mixer || !room || room->stopping) return;
+  GstWebRTCPeerConnectionState state;
+  g_object_get(webrtc, "connection-state", &state, nullptr);
+  const core::ParticipantId id = room->id;
+  mixer->postToStrand([id, state](Mixer& m) { m.legState(id, toLegState(state)); });
+}
+
+void Mixer::legState(const core::ParticipantId& id, core::LegState state) {
+  Room* room = find(id);
+  if (!room) return;
+  if (state == core::LegState::kConnected && !room->connected) {
+    room->connected = true;
+    attachLeg(*room);
+    requestKeyframe();  // the new viewer needs a picture now, not at the next periodic keyframe
+  }
+  if (events_) events_->onLegState(id, state);
+}
+
+void Mixer::setAnswer(const core::ParticipantId& id, const std::string& sdpText) {
+  Room* room = find(id);
+  if (!room || !events_) return;
+  GstSDPMessage* sdp = nullptr;
+  gst_sdp_message_new_from_text(sdpText.c_str(), &sdp);
+  std::string problem = sdp ? checkAnswer(sdp) : "the SDP does not parse";
+  if (!problem.empty()) {
+    if (sdp) gst_sdp_message_free(sdp);
+    events_->onLegError(id, core::ErrorCode::kBadSdp, problem);
+    return;
+  }
+  GstWebRTCSessionDescription* answer =
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  GstPromise* promise = gst_promise_new_with_change_func(
+      &Mixer::onAnswerSet, new SignalContext{weak_from_this(), rooms_.at(id)},
+      &SignalContext::destroyPlain);
+  g_signal_emit_by_name(room->webrtc, "set-remote-description", answer, promise);
+  gst_webrtc_session_description_free(answer);
+  room->answered = true;
+}
+
+void Mixer::onAnswerSet(GstPromise* promise, gpointer data) {
+  auto* ctx = static_cast<SignalContext*>(data);
+  auto mixer = ctx->mixer.lock();
+  auto room = ctx->room.lock();
+  GstPromiseRef owned(promise);
+  if (!mixer || !room || room->stopping) return;
+  const GstStructure* reply = gst_promise_get_reply(promise);
+  std::string error;
+  if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) {
+    error = "the answer was not applied";
+  } else if (reply && gst_structure_has_field(reply, "error")) {
+    GError* err = nullptr;
+    gst_structure_get(reply, "error", G_TYPE_ERROR, &err, nullptr);
+    error = err ? err->message : "the answer was rejected";
+    if (err) g_error_free(err);
+  }
+  if (error.empty()) return;
+  const core::ParticipantId id = room->id;
+  mixer->postToStrand([id, error](Mixer& m) {
+    if (Room* r = m.find(id)) r->answered = false;
+    if (m.events_) m.events_->onLegError(id, core::ErrorCode::kBadSdp, error);
+  });
+}
+
+void Mixer::addCandidate(const core::ParticipantId& id, int mline, const std::string& candidate) {
+  Room* room = find(id);
+  if (!room) return;
+  std::string line = candidate.rfind("a=", 0) == 0 ? candidate.substr(2) : candidate;
+  // candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type>
+  int fields = 0;
+  for (std::size_t i = 0; i < line.size();) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    if (i < line.size()) ++fields;
+    while (i < line.size() && line[i] != ' ') ++i;
+  }
+  if (fields < 8 || line.find(" typ ") == std::string::npos) {
+    if (events_) events_->onLegError(id, core::ErrorCode::kBadCandidate, "malformed candidate");
+    return;
+  }
+  g_signal_emit_by_name(room->webrtc, "add-ice-candidate", guint(mline), line.c_str());
+}
+
+// --------------------------------------------------------------------------- receive side
+
+void Mixer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
+  auto* ctx = static_cast<SignalContext*>(data);
+  auto mixer = ctx->mixer.lock();
+  auto room = ctx->room.lock();
+  if (!mixer || !room || room->stopping) return;
+  GstCapsRef caps(gst_pad_get_current_caps(pad));
+  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  const GstStructure* s = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+  const char* media = s ? gst_structure_get_string(s, "media") : nullptr;
+  const bool video = media && std::string(media) == "video";
+  if (mixer->buildReceiveChain(*room, pad)) {
+    const core::ParticipantId id = room->id;
+    mixer->postToStrand([id, video](Mixer& m) { m.mediaReady(id, video); });
+  }
+}
+
+// Runs on the streaming thread that announced the pad: link at once or the jitterbuffer stalls.
+// Each room's decoded media ends in a tee, so the strand can attach and detach consumers later.
+bool Mixer::buildReceiveChain(Room& room, GstPad* pad) {
+  GstCapsRef caps(gst_pad_get_current_caps(pad));
+  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
+  const std::string media = orEmpty(gst_structure_get_string(s, "media"));
+  const std::string enc = orEmpty(gst_structure_get_string(s, "encoding-name"));
+  std::lock_guard lock(room.mu);
+  const std::string p = room.prefix + "in-" + media + std::to_string(room.recvElements.size());
+  std::vector<GstElement*> chain;
+  GstElement** teeSlot = nullptr;
+  if (media == "video" && enc == "VP8" && !room.videoTee) {
+    chain = {makeElement("rtpvp8depay", p + "-depay"), makeElement("vp8dec", p + "-dec"),
+             makeElement("videoconvert", p + "-convert"), makeElement("tee", p + "-tee")};
+    teeSlot = &room.videoTee;
+  } else if (media == "audio" && enc == "OPUS" && !room.audioTee) {
+    GstElement* capsf = makeElement("capsfilter", p + "-caps");
+    g_object_set(capsf, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
+    chain = {makeElement("rtpopusdepay", p + "-depay"), makeElement("opusdec", p + "-dec"),
+             makeElement("audioconvert", p + "-convert"),
+             makeElement("audioresample", p + "-resample"), capsf, makeElement("tee", p + "-tee")};
+    teeSlot = &room.audioTee;
+  } else {
+    chain = {makeElement("fakesink", p + "-discard")};  // a stream we do not use
+    g_object_set(chain[0], "async", FALSE, "sync", FALSE, nullptr);
+  }
+  for (GstElement* e : chain) gst_bin_add(GST_BIN(pipeline_.get()), e);
+  if (teeSlot) g_object_set(chain.back(), "allow-not-linked", TRUE, nullptr);
+  for (std::size_t i = 0; i + 1 < chain.size(); ++i) gst_element_link(chain[i], chain[i + 1]);
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) gst_element_sync_state_with_parent(*it);
+  GstPadRef sink = adopt(gst_element_get_static_pad(chain.front(), "sink"));
+  gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &dropEos, nullptr, nullptr);
+  const bool linked = gst_pad_link(pad, sink.get()) == GST_PAD_LINK_OK;
+  room.recvElements.insert(room.recvElements.end(), chain.begin(), chain.end());
+  if (teeSlot && linked) *teeSlot = chain.back();
+  return teeSlot && linked;
+}
+
+void Mixer::mediaReady(const core::ParticipantId& id, bool video) {
+  Room* room = find(id);
+  if (!room) return;
+  if (video) {
+    if (room->tile) showRoom(*room);
+    return;
+  }
+  GstElement* tee = nullptr;
+  {
+    std::lock_guard lock(room->mu);
+    tee = room->audioTee;
+  }
+  for (auto& [otherId, other] : rooms_) {
+    if (otherId == id || !other->connected || audioBranches_.count({id, otherId})) continue;
+    audioBranches_[{id, otherId}] = linkBranch(tee, other->audioMixer, {}, id + "-to-" + otherId);
+  }
+}
+
+// ------------------------------------------------------------------------------- branches
+
+Mixer::Branch Mixer::linkBranch(GstElement* tee, GstElement* aggregator,
+                                const std::vector<GstElement*>& extra, const std::string& name,
+                                const std::function<void(Branch&)>& beforeData) {
+  Branch b;
+  b.aggregator = aggregator;
+  GstElement* queue = add("queue", name + "-queue");
+  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0,
+               "max-size-time", guint64(200 * GST_MSECOND), "leaky", 2, nullptr);
+  b.elements.push_back(queue);
+  for (GstElement* e : extra) {
+    gst_bin_add(GST_BIN(pipeline_.get()), e);
+    b.elements.push_back(e);
+  }
+  for (std::size_t i = 0; i + 1 < b.elements.size(); ++i) {
+    gst_element_link(b.elements[i], b.elements[i + 1]);
+  }
+  isolateBranch(queue, b.elements.back());
+  b.sinkPad = adopt(gst_element_request_pad_simple(aggregator, "sink_%u"));
+  gst_pad_link(adopt(gst_element_get_static_pad(b.elements.back(), "src")).get(), b.sinkPad.get());
+  for (auto it = b.elements.rbegin(); it != b.elements.rend(); ++it) {
+    gst_element_sync_state_with_parent(*it);
+  }
+  if (beforeData) beforeData(b);
+  b.teePad = adopt(gst_element_request_pad_simple(tee, "src_%u"));
+  gst_pad_link(b.teePad.get(), adopt(gst_element_get_static_pad(queue, "sink")).get());
+  return b;
+}
+
+// Detach both ends before stopping anything: releasing the tee pad marks it removed inside tee,
+// so a push in flight is ignored; releasing the aggregator pad flushes it, so a push blocked in
+// the aggregator returns. Only then can the branch's queue stop without waiting on a stuck push.
+void Mixer::detachBranch(Branch& b) {
+  if (b.teePad) {
+    GstElement* tee = gst_pad_get_parent_element(b.teePad.get());
+    if (tee) {
+      gst_element_release_request_pad(tee, b.teePad.get());
+      gst_object_unref(tee);
+    }
+    b.teePad.reset();
+  }
+  if (b.sinkPad && b.aggregator) gst_element_release_request_pad(b.aggregator, b.sinkPad.get());
+  b.sinkPad.reset();
+}
+
+void Mixer::unlinkBranch(Branch& b) {
+  detachBranch(b);
+  removeElements(b.elements);
+  b = Branch{};
+}
+
+// ------------------------------------------------------------------------------- layout
+
+void Mixer::setLayout(const std::vector<core::TilePlacement>& tiles) {
+  std::map<core::ParticipantId, const core::TilePlacement*> byId;
+  for (const auto& t : tiles) byId[t.participant] = &t;
+  for (auto& [id, room] : rooms_) {
+    auto it = byId.find(id);
+    if (it == byId.end()) {
+      room->tile.reset();
+      if (room->view) unlinkBranch(*room->view);
+      room->view.reset();
+      continue;
+    }
+    room->tile = it->second->rect;
+    room->label = it->second->label;
+    if (room->view) placeView(*room->view, *room);
+    else showRoom(*room);
+  }
+}
+
+// Decoded video -> queue -> videoscale -> capsfilter(tile) -> textoverlay(name) -> compositor.
+// Scaling happens here, once, at tile size: the compositor only blends.
+void Mixer::showRoom(Room& room) {
+  GstElement* tee = nullptr;
+  {
+    std::lock_guard lock(room.mu);
+    tee = room.videoTee;
+  }
+  if (!tee || !room.tile || room.view) return;
+  const std::string p = room.prefix + "view";
+  GstElement* scale = makeElement("videoscale", p + "-scale");
+  GstElement* capsf = makeElement("capsfilter", p + "-caps");
+  GstElement* overlay = makeElement("textoverlay", p + "-label");
+  g_object_set(overlay, "valignment", 1 /* bottom */, "halignment", 0 /* left */,
+               "shaded-background", TRUE, "auto-resize", FALSE, "wait-text", FALSE, nullptr);
+  // Placed before the first frame flows, so the tile never shows at the wrong place or size.
+  room.view = linkBranch(tee, compositor_, {scale, capsf, overlay}, p, [&](Branch& b) {
+    g_object_set(b.elements.front(), "max-size-time", guint64(0), "max-size-buffers", 2, nullptr);
+    placeView(b, room);
+  });
+}
+
+void Mixer::placeView(Branch& view, const Room& room) {
+  const core::Rect& r = *room.tile;
+  GstElement* capsf = view.elements[2];
+  GstElement* overlay = view.elements[3];
+  g_object_set(capsf, "caps", capsFromString(videoCaps(r.width, r.height, 0)).get(), nullptr);
+  const int fontPx = std::max(8, r.height / 14);
+  const std::string font = config_.video.labelFont + " " + std::to_string(fontPx) + "px";
+  g_object_set(overlay, "text", escapeMarkup(room.label).c_str(), "font-desc", font.c_str(),
+               "xpad", std::max(2, r.width / 60), "ypad", std::max(2, r.height / 40), nullptr);
+  g_object_set(view.sinkPad.get(), "xpos", r.x, "ypos", r.y, "width", r.width, "height",
+               r.height, "zorder", 1u, nullptr);
+}
+
+// ------------------------------------------------------------------------------- teardown
+
+void Mixer::removeRoom(const core::ParticipantId& id) {
+  auto it = rooms_.find(id);
+  if (it == rooms_.end()) return;
+  std::shared_ptr<Room> room = it->second;
+  room->stopping = true;
+  std::vector<GstElement*> doomed;
+  auto take = [&](Branch& b) {
+    detachBranch(b);
+    doomed.insert(doomed.end(), b.elements.begin(), b.elements.end());
+  };
+  if (room->videoSend) take(*room->videoSend);
+  if (room->view) take(*room->view);
+  for (auto b = audioBranches_.begin(); b != audioBranches_.end();) {
+    if (b->first.first == id || b->first.second == id) {
+      take(b->second);
+      b = audioBranches_.erase(b);
+    } else {
+      ++b;
+    }
+  }
+  // Stopping webrtcbin first unblocks the send queues pushing into it (a leg that never
+  // connected blocks them), and waits for its streaming threads, so no pad-added handler is
+  // still adding receive elements after this.
+  removeElements({room->webrtc});
+  {
+    std::lock_guard lock(room->mu);
+    doomed.insert(doomed.end(), room->recvElements.begin(), room->recvElements.end());
+    room->recvElements.clear();
+    room->audioTee = room->videoTee = nullptr;
+  }
+  doomed.insert(doomed.end(), room->sendElements.begin(), room->sendElements.end());
+  removeElements(doomed);
+  rooms_.erase(it);
+  GST_INFO("meeting=%s participant=%s room removed", meeting_.c_str(), id.c_str());
+}
+
+void Mixer::stop() {
+  if (stopped_.exchange(true) || !pipeline_) return;
+  for (auto& [id, room] : rooms_) room->stopping = true;
+  GstBusRef bus = adopt(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
+  gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+  gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  audioBranches_.clear();
+  rooms_.clear();
+  GST_INFO("meeting=%s mixer stopped", meeting_.c_str());
+}
+
+// ------------------------------------------------------------------------------- bus
+
+GstBusSyncReply Mixer::onBusMessage(GstBus*, GstMessage* message, gpointer data) {
+  auto* ctx = static_cast<SignalContext*>(data);
+  auto mixer = ctx->mixer.lock();
+  if (!mixer || mixer->stopped_) return GST_BUS_DROP;
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ERROR: {
+      GError* err = nullptr;
+      gst_message_parse_error(message, &err, nullptr);
+      std::string source = orEmpty(GST_MESSAGE_SRC_NAME(message));
+      std::string text = err ? err->message : "pipeline error";
+      if (err) g_error_free(err);
+      GST_ERROR("meeting=%s source=%s error=%s", mixer->meeting_.c_str(), source.c_str(),
+                text.c_str());
+      mixer->postToStrand([source, text](Mixer& m) { m.pipelineError(source, text); });
+      break;
+    }
+    case GST_MESSAGE_LATENCY:
+      mixer->postToStrand([](Mixer& m) { gst_bin_recalculate_latency(GST_BIN(m.pipeline())); });
+      break;
+    default:
+      break;
+  }
+  return GST_BUS_DROP;
+}
+
+// An error inside one room's elements ends that room only; the meeting carries on.
+void Mixer::pipelineError(const std::string& source, const std::string& message) {
+  for (auto& [id, room] : rooms_) {
+    if (source.rfind(room->prefix, 0) == 0) {
+      if (events_) events_->onLegError(id, core::ErrorCode::kMediaFailed, message);
+      return;
+    }
+  }
+}
+
+GstElement* makeElement(const char* factory, const std::string& name) {
+  GstElement* e = gst_element_factory_make(factory, name.c_str());
+  if (!e) throw std::runtime_error(std::string("missing GStreamer element: ") + factory);
+  return e;
+}
+
+}  // namespace mcu::media

@@ -1,0 +1,126 @@
+#pragma once
+// One live meeting's media: a GStreamer pipeline with one webrtcbin per room, a compositor that
+// draws the shown rooms into one picture encoded once and shared by every viewer, and per-room
+// audio mixes of everyone else (N-1).
+//
+// Threads: every public method runs on the core executor (the "strand"). GStreamer callbacks run
+// on streaming threads; they only touch the Room they belong to (under its mutex) and post to the
+// strand through weak references.
+#include <gst/gst.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mcu/core/Config.hpp"
+#include "mcu/core/Executor.hpp"
+#include "mcu/core/Ports.hpp"
+#include "media/GstRef.hpp"
+
+namespace mcu::media {
+
+// Process-wide ICE settings computed once (interfaces are enumerated at start-up, not per leg).
+struct IceSettings {
+  std::vector<std::string> localAddresses;
+  std::string stunServer;
+  int minPort = 0;
+  int maxPort = 0;
+};
+
+class Mixer : public std::enable_shared_from_this<Mixer> {
+ public:
+  static std::shared_ptr<Mixer> create(const std::string& meeting, const core::Config& config,
+                                       const IceSettings& ice, core::Executor& strand,
+                                       core::MediaEvents* events);
+  ~Mixer();
+  Mixer(const Mixer&) = delete;
+  Mixer& operator=(const Mixer&) = delete;
+
+  void addRoom(const core::ParticipantId& id, const std::string& name);
+  void removeRoom(const core::ParticipantId& id);
+  void setAnswer(const core::ParticipantId& id, const std::string& sdp);
+  void addCandidate(const core::ParticipantId& id, int mline, const std::string& candidate);
+  void setLayout(const std::vector<core::TilePlacement>& tiles);
+  void stop();
+
+  bool empty() const { return rooms_.empty(); }
+  std::size_t roomCount() const { return rooms_.size(); }
+  // Number of video decoders currently in the pipeline (tests: decode only what is visible).
+  int videoDecoderCount() const;
+  GstElement* pipeline() const { return pipeline_.get(); }
+
+ private:
+  struct Branch {
+    GstPadRef teePad;
+    std::vector<GstElement*> elements;  // borrowed: the pipeline owns them
+    GstPadRef sinkPad;
+    GstElement* aggregator = nullptr;
+  };
+  struct Room;
+  struct SignalContext;
+
+  Mixer(const std::string& meeting, const core::Config& config, const IceSettings& ice,
+        core::Executor& strand, core::MediaEvents* events);
+  void build();
+  void buildVideoOutput();
+  GstElement* add(const char* factory, const std::string& name);
+  void syncStates(const std::vector<GstElement*>& downstreamFirst);
+  void removeElements(const std::vector<GstElement*>& elements);
+
+  // Room construction (strand).
+  void buildAudioSend(Room& room);
+  void buildVideoSend(Room& room);
+  void attachLeg(Room& room);
+  void configureIce(GstElement* webrtc);
+  void connectSignals(const std::shared_ptr<Room>& room);
+  void createOffer(const std::shared_ptr<Room>& room);
+
+  // Branches: tee -> queue [-> extra] -> aggregator pad.
+  Branch linkBranch(GstElement* tee, GstElement* aggregator,
+                    const std::vector<GstElement*>& extra, const std::string& name,
+                    const std::function<void(Branch&)>& beforeData = {});
+  void detachBranch(Branch& branch);
+  void unlinkBranch(Branch& branch);
+  void showRoom(Room& room);
+  void placeView(Branch& view, const Room& room);
+
+  // Streaming-thread handlers (static trampolines) and their strand continuations.
+  static void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data);
+  static void onIceCandidate(GstElement* webrtc, guint mline, gchar* candidate, gpointer data);
+  static void onConnectionState(GObject* webrtc, GParamSpec*, gpointer data);
+  static void onOfferCreated(GstPromise* promise, gpointer data);
+  static void onAnswerSet(GstPromise* promise, gpointer data);
+  static GstBusSyncReply onBusMessage(GstBus* bus, GstMessage* message, gpointer data);
+  static GstPadProbeReturn onKeyframeRequest(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  bool buildReceiveChain(Room& room, GstPad* pad);
+  void mediaReady(const core::ParticipantId& id, bool video);
+  void legState(const core::ParticipantId& id, core::LegState state);
+  void pipelineError(const std::string& source, const std::string& message);
+  void requestKeyframe();
+
+  template <typename Fn>
+  void postToStrand(Fn fn);
+  Room* find(const core::ParticipantId& id);
+
+  const std::string meeting_;
+  const core::Config& config_;
+  const IceSettings& ice_;
+  core::Executor& strand_;
+  core::MediaEvents* events_;
+  GstElementRef pipeline_;
+  GstElement* compositor_ = nullptr;
+  GstElement* encoder_ = nullptr;
+  GstElement* videoTee_ = nullptr;
+  std::map<core::ParticipantId, std::shared_ptr<Room>> rooms_;
+  std::map<std::pair<core::ParticipantId, core::ParticipantId>, Branch> audioBranches_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<gint64> lastKeyframeUs_{0};
+  std::atomic<bool> keyframePending_{false};
+};
+
+}  // namespace mcu::media

@@ -1,0 +1,176 @@
+// Shared pieces of the browser tests: the real mcu-server, Debian's Chromium, polling helpers.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+export const SHOT_DIR = process.env.MCU_SCREENSHOT_DIR || tmpdir();
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+// Polls fn() until it returns a truthy value; fails with `what` after timeoutMs.
+export async function until(what, fn, { timeoutMs = 30000, intervalMs = 250 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${fmt(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function fmt(v) {
+  if (v instanceof Error) return v.message;
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+// Starts `$MCU_SERVER_BIN --port 0 --state-dir <fresh> --web-root $MCU_ROOT/web-client` and
+// resolves once it prints "mcu-server listening on https://HOST:PORT/".
+export async function startServer() {
+  const bin = process.env.MCU_SERVER_BIN;
+  const root = process.env.MCU_ROOT;
+  if (!bin || !root) throw new Error('set MCU_SERVER_BIN (server binary) and MCU_ROOT (repo root)');
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'mcu-browser-state-'));
+  const logPath = path.join(stateDir, 'server.log');
+  const log = createWriteStream(logPath);
+  const args = ['--port', '0', '--state-dir', stateDir, '--web-root', path.join(root, 'web-client')];
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30000);
+    const onData = (chunk) => {
+      log.write(chunk);
+      output += chunk.toString();
+      if (output.length > 200000) output = output.slice(-100000);
+      const m = output.match(/mcu-server listening on https:\/\/[^\s/]+:(\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('error', (err) => reject(err));
+    proc.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code ?? sig}) before listening:\n${output}`));
+    });
+  });
+  return {
+    port,
+    base: `https://127.0.0.1:${port}`,
+    logPath,
+    tail: (n = 60) => output.split('\n').slice(-n).join('\n'),
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      log.end();
+      if (!process.env.MCU_KEEP_STATE) rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+// A fresh context (own storage) with one page; collects the page's console for diagnostics.
+// initScript (a function) runs in the page before its own scripts.
+export async function openPage(browser, url, { initScript, initArg } = {}) {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1366, height: 768 },
+  });
+  if (initScript) await context.addInitScript(initScript, initArg);
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.logs = logs;
+  await page.goto(url);
+  return page;
+}
+
+export function stateOf(page) {
+  return page.locator('#conn-state').getAttribute('data-state');
+}
+
+export async function waitForState(page, state, timeoutMs = 30000) {
+  await page.waitForFunction(
+    (s) => document.getElementById('conn-state')?.dataset.state === s,
+    state,
+    { timeout: timeoutMs, polling: 200 },
+  );
+}
+
+// inbound-rtp counters of the page's peer connection: {video: {...}, audio: {...}}
+export async function inbound(page) {
+  return page.evaluate(async () => {
+    const pc = window.mcuRoom?.pc;
+    if (!pc) return null;
+    const out = {};
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp') {
+        out[s.kind] = {
+          framesDecoded: s.framesDecoded ?? 0,
+          packetsReceived: s.packetsReceived ?? 0,
+          frameWidth: s.frameWidth,
+          frameHeight: s.frameHeight,
+          codec: s.codecId,
+        };
+      }
+    });
+    return out;
+  });
+}
+
+// Waits until `pick(stats)` is > 0 and then grows past its value at that moment.
+export async function waitGrowing(page, what, pick, timeoutMs = 30000) {
+  const first = await until(`${what} > 0`, async () => {
+    const v = pick(await inbound(page));
+    return v > 0 ? v : 0;
+  }, { timeoutMs });
+  return until(`${what} to grow past ${first}`, async () => {
+    const v = pick(await inbound(page));
+    return v > first ? v : 0;
+  }, { timeoutMs });
+}
+
+export async function rosterNames(page) {
+  return page.$$eval('#roster .roster-item .roster-name', (els) => els.map((e) => e.textContent));
+}
+
+export function dumpLogs(name, page) {
+  if (page?.logs?.length) console.log(`--- console of ${name} ---\n${page.logs.join('\n')}`);
+}

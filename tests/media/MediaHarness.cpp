@@ -1,0 +1,117 @@
+#include "tests/media/MediaHarness.hpp"
+
+#include <type_traits>
+
+namespace mcu::testing {
+
+bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds bound) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return cond();
+}
+
+MediaHarness::MediaHarness(core::Config config)
+    : config_(std::move(config)), work_(io_.get_executor()), strand_(io_) {
+  media::initGStreamer();
+  media_ = std::make_unique<media::GstMediaPort>(config_, strand_);
+  conference_ = std::make_unique<core::Conference>(config_, strand_, *media_, *this);
+  media_->setEvents(conference_.get());
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+MediaHarness::~MediaHarness() {
+  // Peers first (their callbacks post into the strand), then the server side on its strand.
+  for (auto& [conn, peer] : peers_) peer->stop();
+  onStrand([this] {
+    conference_.reset();
+    media_->shutdown();
+  });
+  work_.reset();
+  io_.stop();
+  thread_.join();
+}
+
+void MediaHarness::onStrand(std::function<void()> fn) {
+  std::promise<void> done;
+  strand_.post([&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+TestPeer& MediaHarness::join(core::ConnectionId conn, const std::string& name,
+                             TestPeer::Options options, const std::string& meeting) {
+  TestPeer::Callbacks callbacks;
+  callbacks.answer = [this, conn](const std::string& sdp) {
+    strand_.post([this, conn, sdp] {
+      if (conference_) conference_->answer(conn, std::nullopt, sdp);
+    });
+  };
+  callbacks.candidate = [this, conn](int mline, const std::string& cand) {
+    strand_.post([this, conn, mline, cand] {
+      if (conference_) conference_->candidate(conn, std::nullopt, mline, cand);
+    });
+  };
+  auto peer = std::make_unique<TestPeer>(name, options, callbacks);
+  peer->start();
+  TestPeer& ref = *peer;
+  {
+    std::lock_guard lock(mu_);
+    peers_[conn] = std::move(peer);
+  }
+  onStrand([&] { conference_->join(conn, 1, core::JoinRequest{meeting, name}); });
+  return ref;
+}
+
+void MediaHarness::leave(core::ConnectionId conn) {
+  onStrand([&] { conference_->leave(conn, 2); });
+  peers_.at(conn)->stop();
+}
+
+void MediaHarness::vanish(core::ConnectionId conn) {
+  peers_.at(conn)->stop();
+  onStrand([&] { conference_->disconnected(conn); });
+}
+
+void MediaHarness::send(core::ConnectionId conn, const core::ServerMessage& message) {
+  TestPeer* peer = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    inbox_[conn].push_back(message);
+    if (auto it = peers_.find(conn); it != peers_.end()) peer = it->second.get();
+  }
+  if (!peer) return;
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, core::OfferMsg>) peer->handleOffer(m.sdp);
+        if constexpr (std::is_same_v<T, core::CandidateMsg>) {
+          peer->addCandidate(m.sdpMLineIndex, m.candidate);
+        }
+      },
+      message);
+}
+
+void MediaHarness::broadcast(const std::vector<core::ConnectionId>& conns,
+                             const core::ServerMessage& message) {
+  for (auto c : conns) send(c, message);
+}
+
+std::vector<core::ServerMessage> MediaHarness::messagesTo(core::ConnectionId conn) {
+  std::lock_guard lock(mu_);
+  return inbox_[conn];
+}
+
+std::vector<core::ErrorCode> MediaHarness::errorsTo(core::ConnectionId conn) {
+  std::vector<core::ErrorCode> out;
+  for (const auto& m : messagesTo(conn)) {
+    if (auto* e = std::get_if<core::ErrorMsg>(&m)) out.push_back(e->code);
+  }
+  return out;
+}
+
+}  // namespace mcu::testing

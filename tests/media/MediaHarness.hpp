@@ -1,0 +1,66 @@
+#pragma once
+// In-process meeting for media tests: the real Conference and GstMediaPort on an asio strand,
+// with TestPeers standing in for browsers. Signaling is routed in memory (the JSON layer has its
+// own tests); everything under it — webrtcbin, ICE, DTLS-SRTP, the mixer — is real.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "mcu/core/Conference.hpp"
+#include "mcu/server/AsioExecutor.hpp"
+#include "media/MediaPort.hpp"
+#include "tests/media/TestPeer.hpp"
+
+namespace mcu::testing {
+
+// Polls cond every 50 ms until it holds or the bound passes; returns whether it held.
+bool waitFor(const std::function<bool()>& cond,
+             std::chrono::milliseconds bound = std::chrono::seconds(30));
+
+class MediaHarness : public core::SignalPort {
+ public:
+  explicit MediaHarness(core::Config config);
+  ~MediaHarness() override;
+
+  // Adds a peer on connection id `conn` and joins it to `meeting`.
+  TestPeer& join(core::ConnectionId conn, const std::string& name, TestPeer::Options options,
+                 const std::string& meeting = "demo");
+  void leave(core::ConnectionId conn);
+  // The connection drops without a leave (a vanished peer): its pipeline stops first.
+  void vanish(core::ConnectionId conn);
+  TestPeer& peer(core::ConnectionId conn) { return *peers_.at(conn); }
+
+  // Runs fn on the core strand and waits for it.
+  void onStrand(std::function<void()> fn);
+  std::vector<core::ServerMessage> messagesTo(core::ConnectionId conn);
+  std::vector<core::ErrorCode> errorsTo(core::ConnectionId conn);
+  core::Conference& conference() { return *conference_; }
+  media::GstMediaPort& media() { return *media_; }
+  const core::Config& config() const { return config_; }
+
+  // core::SignalPort (called on the strand)
+  void send(core::ConnectionId conn, const core::ServerMessage& message) override;
+  void broadcast(const std::vector<core::ConnectionId>& conns,
+                 const core::ServerMessage& message) override;
+
+ private:
+  core::Config config_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  server::AsioExecutor strand_;
+  std::unique_ptr<media::GstMediaPort> media_;
+  std::unique_ptr<core::Conference> conference_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::map<core::ConnectionId, std::vector<core::ServerMessage>> inbox_;
+  std::map<core::ConnectionId, std::unique_ptr<TestPeer>> peers_;
+};
+
+}  // namespace mcu::testing

@@ -1,0 +1,292 @@
+#include "tests/media/TestPeer.hpp"
+
+#include <gst/app/gstappsink.h>
+#include <gst/sdp/sdp.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace mcu::testing {
+
+namespace {
+
+constexpr std::size_t kAudioKeep = 48000;  // one second
+
+GstElement* make(const char* factory, const std::string& name) {
+  GstElement* e = gst_element_factory_make(factory, name.c_str());
+  if (!e) throw std::runtime_error(std::string("missing element ") + factory);
+  return e;
+}
+
+void linkOrThrow(GstElement* a, GstElement* b) {
+  if (!gst_element_link(a, b)) {
+    throw std::runtime_error(std::string("cannot link ") + GST_ELEMENT_NAME(a) + " to " +
+                             GST_ELEMENT_NAME(b));
+  }
+}
+
+}  // namespace
+
+Rgb Frame::at(int x, int y) const {
+  const std::size_t i = (std::size_t(y) * width + x) * 3;
+  return Rgb{rgb[i], rgb[i + 1], rgb[i + 2]};
+}
+
+Rgb Frame::mean(int x, int y, int radius) const {
+  long r = 0, g = 0, b = 0, n = 0;
+  for (int yy = std::max(0, y - radius); yy <= std::min(height - 1, y + radius); ++yy) {
+    for (int xx = std::max(0, x - radius); xx <= std::min(width - 1, x + radius); ++xx) {
+      const Rgb p = at(xx, yy);
+      r += p.r, g += p.g, b += p.b, ++n;
+    }
+  }
+  if (n == 0) return {};
+  return Rgb{int(r / n), int(g / n), int(b / n)};
+}
+
+bool Frame::writePpm(const std::string& path) const {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return false;
+  std::fprintf(f, "P6\n%d %d\n255\n", width, height);
+  std::fwrite(rgb.data(), 1, rgb.size(), f);
+  return std::fclose(f) == 0;
+}
+
+double goertzelAmplitude(const std::vector<std::int16_t>& samples, double hz, double rate) {
+  const double w = 2.0 * M_PI * hz / rate;
+  const double coeff = 2.0 * std::cos(w);
+  double s1 = 0, s2 = 0;
+  for (std::int16_t v : samples) {
+    const double s0 = v / 32768.0 + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return samples.empty() ? 0.0 : 2.0 * std::sqrt(std::max(0.0, power)) / samples.size();
+}
+
+TestPeer::TestPeer(std::string name, Options options, Callbacks callbacks)
+    : name_(std::move(name)), options_(options), callbacks_(std::move(callbacks)) {}
+
+TestPeer::~TestPeer() { stop(); }
+
+void TestPeer::start() {
+  pipeline_ = gst_pipeline_new(("peer-" + name_).c_str());
+  webrtc_ = make("webrtcbin", "webrtc");
+  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50u,
+               nullptr);
+  gst_bin_add(GST_BIN(pipeline_), webrtc_);
+  // Tests run on loopback only (pitfall: libnice does not gather on lo unless told).
+  GstWebRTCICE* ice = nullptr;
+  g_object_get(webrtc_, "ice-agent", &ice, nullptr);
+  NiceAgent* agent = nullptr;
+  g_object_get(ice, "agent", &agent, nullptr);
+  NiceAddress addr;
+  nice_address_init(&addr);
+  nice_address_set_from_string(&addr, "127.0.0.1");
+  nice_agent_add_local_address(agent, &addr);
+  g_object_unref(agent);
+  gst_object_unref(ice);
+
+  // Audio first, video second: the same order as the server's offer.
+  GstElement* asrc = make("audiotestsrc", "asrc");
+  g_object_set(asrc, "is-live", TRUE, "wave", 0 /* sine */, "freq", options_.toneHz, "volume",
+               0.4, "samplesperbuffer", 960, nullptr);
+  GstElement* aconv = make("audioconvert", "aconv");
+  GstElement* aenc = make("opusenc", "aenc");
+  GstElement* apay = make("rtpopuspay", "apay");
+  g_object_set(apay, "pt", 111, nullptr);
+  GstElement* vsrc = make("videotestsrc", "vsrc");
+  g_object_set(vsrc, "is-live", TRUE, "pattern", 17 /* solid-color */, "foreground-color",
+               guint(0xff000000u | options_.colour), nullptr);
+  GstElement* vcaps = make("capsfilter", "vcaps");
+  GstCaps* caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, options_.width,
+                                      "height", G_TYPE_INT, options_.height, "framerate",
+                                      GST_TYPE_FRACTION, options_.fps, 1, nullptr);
+  g_object_set(vcaps, "caps", caps, nullptr);
+  gst_caps_unref(caps);
+  GstElement* vconv = make("videoconvert", "vconv");
+  GstElement* venc = make("vp8enc", "venc");
+  g_object_set(venc, "deadline", G_GINT64_CONSTANT(1), "cpu-used", 16, "target-bitrate",
+               200000, "keyframe-max-dist", 30, nullptr);
+  GstElement* vpay = make("rtpvp8pay", "vpay");
+  g_object_set(vpay, "pt", 96, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline_), asrc, aconv, aenc, apay, vsrc, vcaps, vconv, venc, vpay,
+                   nullptr);
+  linkOrThrow(asrc, aconv);
+  linkOrThrow(aconv, aenc);
+  linkOrThrow(aenc, apay);
+  linkOrThrow(apay, webrtc_);
+  linkOrThrow(vsrc, vcaps);
+  linkOrThrow(vcaps, vconv);
+  linkOrThrow(vconv, venc);
+  linkOrThrow(venc, vpay);
+  linkOrThrow(vpay, webrtc_);
+
+  g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&TestPeer::onPadAdded), this);
+  g_signal_connect(webrtc_, "on-ice-candidate", G_CALLBACK(&TestPeer::onIceCandidate), this);
+  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    throw std::runtime_error("peer pipeline failed to start");
+  }
+}
+
+void TestPeer::stop() {
+  if (!pipeline_) return;
+  gst_element_set_state(pipeline_, GST_STATE_NULL);
+  gst_object_unref(pipeline_);
+  pipeline_ = nullptr;
+  webrtc_ = nullptr;
+}
+
+void TestPeer::handleOffer(const std::string& sdpText) {
+  GstSDPMessage* sdp = nullptr;
+  gst_sdp_message_new_from_text(sdpText.c_str(), &sdp);
+  GstWebRTCSessionDescription* offer =
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  GstPromise* promise = gst_promise_new_with_change_func(&TestPeer::onRemoteSet, this, nullptr);
+  g_signal_emit_by_name(webrtc_, "set-remote-description", offer, promise);
+  gst_webrtc_session_description_free(offer);
+}
+
+void TestPeer::onRemoteSet(GstPromise* promise, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  gst_promise_unref(promise);
+  GstPromise* next = gst_promise_new_with_change_func(&TestPeer::onAnswerCreated, self, nullptr);
+  g_signal_emit_by_name(self->webrtc_, "create-answer", nullptr, next);
+}
+
+void TestPeer::onAnswerCreated(GstPromise* promise, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  const GstStructure* reply = gst_promise_get_reply(promise);
+  GstWebRTCSessionDescription* answer = nullptr;
+  if (reply && gst_structure_has_field(reply, "answer")) {
+    gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+  }
+  gst_promise_unref(promise);
+  if (!answer) return;
+  gchar* text = gst_sdp_message_as_text(answer->sdp);
+  std::string sdp = text;
+  g_free(text);
+  g_signal_emit_by_name(self->webrtc_, "set-local-description", answer, nullptr);
+  gst_webrtc_session_description_free(answer);
+  if (self->callbacks_.answer) self->callbacks_.answer(sdp);
+}
+
+void TestPeer::addCandidate(int mline, const std::string& candidate) {
+  if (webrtc_) g_signal_emit_by_name(webrtc_, "add-ice-candidate", guint(mline), candidate.c_str());
+}
+
+void TestPeer::onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  if (self->callbacks_.candidate) self->callbacks_.candidate(int(mline), candidate);
+}
+
+void TestPeer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
+  if (GST_PAD_DIRECTION(pad) == GST_PAD_SRC) static_cast<TestPeer*>(data)->linkIncoming(pad);
+}
+
+// Decode what the server sends into appsinks (RGB frames, 48 kHz mono samples).
+void TestPeer::linkIncoming(GstPad* pad) {
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+  const char* kind = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
+  const std::string media = kind ? kind : "";
+  gst_caps_unref(caps);
+  std::vector<GstElement*> chain;
+  const std::string p = "in-" + media;
+  if (media == "video") {
+    chain = {make("rtpvp8depay", p + "-depay"), make("vp8dec", p + "-dec"),
+             make("videoconvert", p + "-conv"), make("capsfilter", p + "-caps"),
+             make("appsink", p + "-sink")};
+    GstCaps* raw = gst_caps_from_string("video/x-raw,format=RGB");
+    g_object_set(chain[3], "caps", raw, nullptr);
+    gst_caps_unref(raw);
+    g_signal_connect(chain[4], "new-sample", G_CALLBACK(&TestPeer::onVideoSample), this);
+  } else {
+    chain = {make("rtpopusdepay", p + "-depay"), make("opusdec", p + "-dec"),
+             make("audioconvert", p + "-conv"), make("audioresample", p + "-resample"),
+             make("capsfilter", p + "-caps"), make("appsink", p + "-sink")};
+    GstCaps* raw = gst_caps_from_string("audio/x-raw,format=S16LE,rate=48000,channels=1");
+    g_object_set(chain[4], "caps", raw, nullptr);
+    gst_caps_unref(raw);
+    g_signal_connect(chain[5], "new-sample", G_CALLBACK(&TestPeer::onAudioSample), this);
+  }
+  g_object_set(chain.back(), "emit-signals", TRUE, "sync", FALSE, "max-buffers", 2u, "drop",
+               TRUE, nullptr);
+  for (GstElement* e : chain) gst_bin_add(GST_BIN(pipeline_), e);
+  for (std::size_t i = 0; i + 1 < chain.size(); ++i) gst_element_link(chain[i], chain[i + 1]);
+  for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
+  GstPad* sink = gst_element_get_static_pad(chain.front(), "sink");
+  gst_pad_link(pad, sink);
+  gst_object_unref(sink);
+}
+
+GstFlowReturn TestPeer::onVideoSample(GstElement* sink, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(sink));
+  if (!sample) return GST_FLOW_OK;
+  const GstStructure* s = gst_caps_get_structure(gst_sample_get_caps(sample), 0);
+  Frame f;
+  gst_structure_get_int(s, "width", &f.width);
+  gst_structure_get_int(s, "height", &f.height);
+  GstMapInfo map;
+  GstBuffer* buf = gst_sample_get_buffer(sample);
+  if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    // RGB rows are padded to 4 bytes in GStreamer; repack to a tight stride.
+    const std::size_t stride = (std::size_t(f.width) * 3 + 3) & ~std::size_t(3);
+    const std::size_t row = std::size_t(f.width) * 3;
+    if (f.height > 0 && map.size >= stride * (f.height - 1) + row) {
+      f.rgb.resize(row * f.height);
+      for (int y = 0; y < f.height; ++y) {
+        std::copy_n(map.data + y * stride, row, f.rgb.data() + y * row);
+      }
+    }
+    gst_buffer_unmap(buf, &map);
+    std::lock_guard lock(self->mu_);
+    self->frame_ = std::move(f);
+  }
+  gst_sample_unref(sample);
+  ++self->frames_;
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn TestPeer::onAudioSample(GstElement* sink, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(sink));
+  if (!sample) return GST_FLOW_OK;
+  GstMapInfo map;
+  GstBuffer* buf = gst_sample_get_buffer(sample);
+  if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    const auto* v = reinterpret_cast<const std::int16_t*>(map.data);
+    const std::size_t n = map.size / 2;
+    std::lock_guard lock(self->mu_);
+    self->audio_.insert(self->audio_.end(), v, v + n);
+    while (self->audio_.size() > kAudioKeep) self->audio_.pop_front();
+    self->audioSamples_ += n;
+    gst_buffer_unmap(buf, &map);
+  }
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+std::optional<Frame> TestPeer::lastFrame() const {
+  std::lock_guard lock(mu_);
+  return frame_;
+}
+
+std::optional<double> TestPeer::toneLevel(double hz, int windowMs) const {
+  const std::size_t n = std::size_t(48) * windowMs;
+  std::vector<std::int16_t> window;
+  {
+    std::lock_guard lock(mu_);
+    if (audio_.size() < n) return std::nullopt;
+    window.assign(audio_.end() - n, audio_.end());
+  }
+  return goertzelAmplitude(window, hz);
+}
+
+}  // namespace mcu::testing

@@ -1,0 +1,91 @@
+#pragma once
+// A headless WebRTC room for tests and the load generator: a webrtcbin that answers the server's
+// offer, sends a solid colour and a sine tone, and keeps what it receives for analysis (the last
+// decoded composite frame, the last second of decoded audio).
+#include <gst/gst.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcu::testing {
+
+struct Rgb {
+  int r = 0, g = 0, b = 0;
+};
+
+struct Frame {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> rgb;  // packed RGB, stride = width * 3
+  Rgb at(int x, int y) const;
+  // Mean colour of a square of side 2*radius+1 around (x, y).
+  Rgb mean(int x, int y, int radius) const;
+  // Writes the frame as a binary PPM (for looking at a failure).
+  bool writePpm(const std::string& path) const;
+};
+
+class TestPeer {
+ public:
+  struct Options {
+    std::uint32_t colour = 0xff0000;  // 0xRRGGBB sent as a solid picture
+    double toneHz = 440;              // sine sent as audio
+    int width = 320;
+    int height = 180;
+    int fps = 15;
+    bool decodeVideo = true;  // decode the composite (off: count packets only)
+  };
+  struct Callbacks {
+    std::function<void(const std::string& sdp)> answer;
+    std::function<void(int mline, const std::string& candidate)> candidate;
+  };
+
+  TestPeer(std::string name, Options options, Callbacks callbacks);
+  ~TestPeer();
+  TestPeer(const TestPeer&) = delete;
+  TestPeer& operator=(const TestPeer&) = delete;
+
+  void start();
+  void stop();
+  // Applies the server's offer and produces an answer through Callbacks::answer.
+  void handleOffer(const std::string& sdp);
+  void addCandidate(int mline, const std::string& candidate);
+
+  const std::string& name() const { return name_; }
+  int framesReceived() const { return frames_; }
+  std::optional<Frame> lastFrame() const;
+  // Amplitude (0..1 of full scale) of a tone in the last `windowMs` of received audio, by
+  // Goertzel; nullopt while less audio than that has arrived.
+  std::optional<double> toneLevel(double hz, int windowMs = 200) const;
+  std::size_t audioSamplesReceived() const { return audioSamples_; }
+
+ private:
+  static void onPadAdded(GstElement*, GstPad* pad, gpointer self);
+  static void onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer self);
+  static void onRemoteSet(GstPromise* promise, gpointer self);
+  static void onAnswerCreated(GstPromise* promise, gpointer self);
+  static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
+  static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
+  void linkIncoming(GstPad* pad);
+
+  std::string name_;
+  Options options_;
+  Callbacks callbacks_;
+  GstElement* pipeline_ = nullptr;
+  GstElement* webrtc_ = nullptr;
+  mutable std::mutex mu_;
+  std::optional<Frame> frame_;
+  std::deque<std::int16_t> audio_;  // last second, 48 kHz mono
+  std::atomic<int> frames_{0};
+  std::atomic<std::size_t> audioSamples_{0};
+};
+
+// Goertzel amplitude of `hz` in samples (48 kHz), normalised to full scale.
+double goertzelAmplitude(const std::vector<std::int16_t>& samples, double hz, double rate = 48000);
+
+}  // namespace mcu::testing

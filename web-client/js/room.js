@@ -1,0 +1,448 @@
+// The room page: join a meeting, answer the server's offer, show the composite picture.
+// Protocol: docs/protocol.md. Test hook: window.mcuRoom.
+import { t, errorText, applyI18n, bindLangSwitch, onLangChange } from './i18n.js';
+import { Signaling } from './signaling.js';
+import { getLocalMedia, stopStream } from './media.js';
+import { Roster } from './roster.js';
+import { Peer } from './peer.js';
+import { icons } from './icons.js';
+
+const NAME_KEY = 'mcu.roomName';
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_MAX_MS = 10000;
+const FAILED_AFTER_ATTEMPTS = 5; // keep retrying, but say "connection lost"
+const DISCONNECTED_GRACE_MS = 8000; // ICE may recover from 'disconnected' on its own
+const PING_INTERVAL_MS = 20000; // finds half-open connections; keeps idle proxies from closing
+// Errors after which retrying the same join cannot help.
+const FATAL_JOIN_ERRORS = new Set([
+  'unknown_meeting', 'meeting_closed', 'meeting_full', 'bad_field', 'missing_field',
+  'unsupported_version',
+]);
+
+const $ = (id) => document.getElementById(id);
+const el = {
+  state: $('conn-state'), notices: $('notices'), composite: $('composite'),
+  waiting: $('stage-waiting'), sound: $('enable-sound'), self: $('self-video'),
+  mic: $('btn-mic'), cam: $('btn-cam'), leave: $('btn-leave'), rejoin: $('btn-rejoin'),
+};
+
+const room = {
+  code: decodeURIComponent(location.pathname.replace(/^\/join\//, '').replace(/\/+$/, '')),
+  name: new URLSearchParams(location.search).get('name')?.trim() || '',
+  state: 'connecting',
+  participantId: null,
+  sig: null,
+  peer: null,
+  localStream: null,
+  audioMuted: false,
+  videoMuted: false,
+  joined: false,
+  attempt: 0,
+  retryTimer: null,
+  generation: 0, // bumped on every (re)connect and on leave: stale callbacks check it
+  earlyCandidates: [], // server candidates before the offer (the protocol rules them out)
+  retryPending: false,
+  disconnectedTimer: null,
+  pingTimer: null,
+  endReason: null, // {heading, body} shown on the end screen
+};
+const roster = new Roster($('roster'), $('roster-title'));
+
+window.mcuRoom = {
+  get state() { return room.state; },
+  get participantId() { return room.participantId; },
+  get pc() { return room.peer?.pc ?? null; },
+  get roster() { return roster.list(); },
+};
+
+// ---- screens and state -------------------------------------------------------------------
+
+function show(screen) {
+  for (const id of ['name-screen', 'room-screen', 'end-screen']) $(id).hidden = id !== screen;
+}
+
+function setState(state, detail = '') {
+  room.state = state;
+  el.state.hidden = false;
+  el.state.dataset.state = state;
+  el.state.querySelector('.conn-label').textContent =
+    t(`state.${state}`) + (detail ? ` ${detail}` : '');
+}
+
+function notice(text, kind = 'info', key = text) {
+  if ([...el.notices.children].some((n) => n.dataset.key === key)) return;
+  const div = document.createElement('div');
+  div.className = `notice notice-${kind}`;
+  div.dataset.key = key;
+  div.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  const span = document.createElement('span');
+  span.textContent = text;
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.className = 'notice-close';
+  close.textContent = '×';
+  close.setAttribute('aria-label', 'OK');
+  close.onclick = () => div.remove();
+  div.append(span, close);
+  el.notices.append(div);
+}
+
+function clearNotices(kind) {
+  for (const n of [...el.notices.children]) if (n.classList.contains(`notice-${kind}`)) n.remove();
+}
+
+function renderLabels() {
+  $('meeting-label').textContent = t('room.meeting', { code: room.code });
+  $('name-meeting').textContent = t('room.meeting', { code: room.code });
+  document.title = `${t('app.title')} — ${room.code}`;
+  $('room-label').textContent = room.name;
+  $('room-label').hidden = !room.name;
+  if (!el.state.hidden) setState(room.state);
+  renderControls();
+  roster.render();
+  el.sound.innerHTML = `${icons.sound}<span>${t('ctl.enableSound')}</span>`;
+  if (room.endReason) renderEnd();
+}
+
+function ctlButton(button, icon, label, pressed, disabled) {
+  button.innerHTML = `${icon}<span class="ctl-label"></span>`;
+  button.querySelector('.ctl-label').textContent = label;
+  button.setAttribute('aria-pressed', String(pressed));
+  button.disabled = disabled;
+}
+
+function renderControls() {
+  const hasMic = !!track('audio');
+  const hasCam = !!track('video');
+  ctlButton(el.mic, room.audioMuted || !hasMic ? icons.micOff : icons.mic,
+    !hasMic ? t('ctl.noMic') : room.audioMuted ? t('ctl.micOff') : t('ctl.micOn'),
+    room.audioMuted, !hasMic);
+  ctlButton(el.cam, room.videoMuted || !hasCam ? icons.camOff : icons.cam,
+    !hasCam ? t('ctl.noCam') : room.videoMuted ? t('ctl.camOff') : t('ctl.camOn'),
+    room.videoMuted, !hasCam);
+  ctlButton(el.leave, icons.leave, t('ctl.leave'), false, false);
+  $('self-caption').textContent = hasCam && !room.videoMuted ? t('video.self') : t('video.selfNone');
+}
+
+function renderEnd() {
+  $('end-heading').textContent = t(room.endReason.heading);
+  $('end-body').textContent = room.endReason.body();
+  el.rejoin.textContent = t(room.endReason.action);
+}
+
+function showEnd(heading, body, action) {
+  room.endReason = { heading, body, action };
+  renderEnd();
+  show('end-screen');
+}
+
+// ---- local media ---------------------------------------------------------------------------
+
+function track(kind) {
+  return room.localStream?.getTracks().find((tr) => tr.kind === kind && tr.readyState === 'live');
+}
+
+async function acquireMedia() {
+  const { stream, notice: missing } = await getLocalMedia();
+  room.localStream = stream;
+  // A video element given a stream without video waits forever and holds the page's load event.
+  el.self.srcObject = stream.getVideoTracks().length ? stream : null;
+  clearNotices('warn');
+  if (missing) notice(t(missing), 'warn', missing);
+  for (const tr of stream.getTracks()) tr.enabled = !(tr.kind === 'audio' ? room.audioMuted : room.videoMuted);
+  renderControls();
+}
+
+function setMuted(kind, muted) {
+  room[kind === 'audio' ? 'audioMuted' : 'videoMuted'] = muted;
+  for (const tr of room.localStream?.getTracks() ?? []) if (tr.kind === kind) tr.enabled = !muted;
+  renderControls();
+  if (room.participantId) {
+    const key = kind === 'audio' ? 'audioMuted' : 'videoMuted';
+    roster.upsert({ id: room.participantId, [key]: muted || !track(kind) });
+  }
+  if (room.joined) sendMute(kind, muted || !track(kind));
+}
+
+function sendMute(kind, muted) {
+  room.sig?.request({ type: 'mute', kind, muted }).catch((err) => console.warn('mute', err.code));
+}
+
+// ---- connecting ----------------------------------------------------------------------------
+
+function wsUrl() {
+  return `${location.protocol === 'http:' ? 'ws' : 'wss'}://${location.host}/ws`;
+}
+
+function teardown() {
+  clearTimeout(room.disconnectedTimer);
+  clearInterval(room.pingTimer);
+  if (room.peer) {
+    room.peer.close();
+    room.peer = null;
+  }
+  if (room.sig) {
+    room.sig.close();
+    room.sig = null;
+  }
+  room.joined = false;
+  room.earlyCandidates = [];
+  el.waiting.hidden = false;
+}
+
+async function connect() {
+  clearTimeout(room.retryTimer);
+  room.retryPending = false;
+  teardown();
+  const gen = ++room.generation;
+  if (room.attempt === 0) setState('connecting');
+  else setState(room.state === 'failed' ? 'failed' : 'reconnecting');
+  const sig = new Signaling(wsUrl());
+  room.sig = sig;
+  sig.addEventListener('message', (e) => gen === room.generation && onMessage(e.detail));
+  sig.addEventListener('close', (e) => {
+    if (gen === room.generation && !e.detail.expected) connectionLost('network');
+  });
+  try {
+    await sig.open();
+    const joined = await sig.request({ type: 'join', meeting: room.code, name: room.name, version: 1 });
+    if (gen !== room.generation) return;
+    onJoined(joined);
+    room.pingTimer = setInterval(() => ping(sig, gen), PING_INTERVAL_MS);
+  } catch (err) {
+    if (gen !== room.generation) return;
+    if (FATAL_JOIN_ERRORS.has(err.code)) fail(err.code);
+    else connectionLost(err.code || 'network');
+  }
+}
+
+function ping(sig, gen) {
+  sig.request({ type: 'ping' }).catch((err) => {
+    if (gen === room.generation && err.code === 'timeout') connectionLost('timeout');
+  });
+}
+
+function onJoined(msg) {
+  room.joined = true;
+  room.participantId = msg.you;
+  roster.reset(msg.roster, msg.you);
+  // Tell the others what this room does not send (muted, or no device at all).
+  for (const kind of ['audio', 'video']) {
+    const muted = (kind === 'audio' ? room.audioMuted : room.videoMuted) || !track(kind);
+    if (muted) {
+      sendMute(kind, true);
+      roster.upsert({ id: msg.you, [kind === 'audio' ? 'audioMuted' : 'videoMuted']: true });
+    }
+  }
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case 'offer': {
+      const gen = room.generation; // a failure of an abandoned session must not restart this one
+      return onOffer(msg.sdp).catch((err) => gen === room.generation && onOfferError(err));
+    }
+    case 'candidate': return onRemoteCandidate(msg);
+    case 'media-state': return onMediaState(msg.state);
+    case 'participant-joined': return roster.upsert(msg.participant);
+    case 'participant-updated': return roster.upsert(msg.participant);
+    case 'participant-left': return roster.remove(msg.participant);
+    case 'error': return onServerError(msg);
+    default: return undefined;
+  }
+}
+
+function onServerError(msg) {
+  console.warn('server error', msg.code, msg.message);
+  switch (msg.code) {
+    case 'answer_timeout':
+    case 'media_failed':
+    case 'bad_sdp': // answering the same offer again would give the same answer: start over
+      return connectionLost(msg.code);
+    case 'bad_candidate': // one unusable candidate; the others may still connect
+      return undefined;
+    default:
+      return notice(errorText(msg.code), 'error', msg.code);
+  }
+}
+
+function onMediaState(state) {
+  // The browser's own connectionState drives the indicator; the server's view only adds
+  // a reason to start over when it gives up.
+  if (state === 'failed' || state === 'closed') connectionLost('media_failed');
+}
+
+function onOfferError(err) {
+  console.error('answering the offer failed', err);
+  connectionLost('bad_sdp');
+}
+
+// ---- WebRTC --------------------------------------------------------------------------------
+
+function onOffer(sdp) {
+  if (!room.peer) {
+    const remote = new MediaStream(); // exactly one composite video plus the audio mix
+    room.peer = new Peer({
+      localStream: room.localStream ?? new MediaStream(),
+      send: (msg) => room.sig?.send(msg),
+      onTrack: (tr) => {
+        for (const old of remote.getTracks()) if (old.kind === tr.kind) remote.removeTrack(old);
+        remote.addTrack(tr);
+        if (el.composite.srcObject !== remote) el.composite.srcObject = remote;
+        playComposite();
+      },
+      onState: onPcState,
+    });
+    for (const c of room.earlyCandidates.splice(0)) room.peer.addRemoteCandidate(c);
+  }
+  return room.peer.answer(sdp);
+}
+
+function onRemoteCandidate(msg) {
+  if (room.peer) room.peer.addRemoteCandidate(msg);
+  else room.earlyCandidates.push(msg); // cannot happen per protocol, but costs nothing
+}
+
+function onPcState(state) {
+  clearTimeout(room.disconnectedTimer);
+  if (state === 'connected') {
+    room.attempt = 0;
+    clearNotices('error');
+    setState('connected');
+  } else if (state === 'failed') {
+    connectionLost('media_failed');
+  } else if (state === 'disconnected') {
+    room.disconnectedTimer = setTimeout(() => connectionLost('media_failed'), DISCONNECTED_GRACE_MS);
+  }
+}
+
+// ---- the composite picture and its sound ----------------------------------------------------
+
+function playComposite() {
+  const v = el.composite;
+  v.muted = false;
+  v.play().catch((err) => {
+    if (err.name !== 'NotAllowedError') return;
+    // Autoplay with sound is blocked until someone clicks: play muted, offer a button.
+    v.muted = true;
+    v.play().catch(() => {});
+    el.sound.hidden = false;
+  });
+}
+
+el.sound.addEventListener('click', () => {
+  el.composite.muted = false;
+  el.composite.play().then(() => { el.sound.hidden = true; }, () => {});
+});
+el.composite.addEventListener('loadeddata', () => { el.waiting.hidden = true; });
+
+// ---- reconnecting, failing, leaving -----------------------------------------------------------
+
+function connectionLost(reason) {
+  if (room.state === 'left') return;
+  console.warn('connection lost:', reason);
+  teardown();
+  room.generation++;
+  const delay = Math.min(BACKOFF_FIRST_MS * 2 ** room.attempt, BACKOFF_MAX_MS);
+  room.attempt++;
+  const state = room.attempt > FAILED_AFTER_ATTEMPTS ? 'failed' : 'reconnecting';
+  setState(state, t('state.reconnectIn', { s: Math.round(delay / 1000) }));
+  if (['answer_timeout', 'media_failed', 'bad_sdp'].includes(reason)) {
+    notice(errorText(reason), 'error', reason);
+  }
+  room.retryPending = true;
+  room.retryTimer = setTimeout(connect, delay);
+}
+
+// A join error that retrying cannot fix: stop and say why.
+function fail(code) {
+  teardown();
+  room.generation++;
+  setState('failed');
+  showEnd('failed.heading', () => errorText(code), 'ctl.retry');
+}
+
+async function leave() {
+  clearTimeout(room.retryTimer);
+  room.retryPending = false;
+  room.generation++; // ignore everything from this session from now on
+  setState('left');
+  const sig = room.sig;
+  if (sig?.isOpen && room.joined) {
+    try {
+      await sig.request({ type: 'leave' }, 3000);
+    } catch (err) {
+      console.warn('leave', err.code);
+    }
+  }
+  teardown();
+  roster.clear();
+  room.participantId = null;
+  stopStream(room.localStream);
+  room.localStream = null;
+  el.self.srcObject = null;
+  el.composite.srcObject = null;
+  showEnd('left.heading', () => t('left.body', { name: room.name, code: room.code }), 'ctl.rejoin');
+}
+
+async function enterRoom() {
+  room.endReason = null;
+  room.attempt = 0;
+  show('room-screen');
+  setState('connecting');
+  renderLabels();
+  if (!room.localStream) await acquireMedia();
+  connect();
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+
+function askName() {
+  show('name-screen');
+  const input = $('name-input');
+  try { input.value = localStorage.getItem(NAME_KEY) || ''; } catch { /* no storage */ }
+  input.focus();
+  $('name-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const name = input.value.trim();
+    const error = !name ? 'form.nameRequired' : [...name].length > 64 ? 'form.nameTooLong' : null;
+    $('name-error').hidden = !error;
+    if (error) {
+      $('name-error').textContent = t(error);
+      return;
+    }
+    room.name = name;
+    const url = new URL(location.href);
+    url.searchParams.set('name', name);
+    history.replaceState(null, '', url);
+    start();
+  });
+}
+
+function start() {
+  try { localStorage.setItem(NAME_KEY, room.name); } catch { /* no storage */ }
+  enterRoom();
+}
+
+el.mic.addEventListener('click', () => setMuted('audio', !room.audioMuted));
+el.cam.addEventListener('click', () => setMuted('video', !room.videoMuted));
+el.leave.addEventListener('click', leave);
+el.rejoin.addEventListener('click', enterRoom);
+window.addEventListener('online', () => {
+  if (room.retryPending) connect(); // the network is back: do not wait for the backoff
+});
+window.addEventListener('pagehide', () => {
+  room.generation++;
+  teardown();
+});
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted && room.localStream && room.state !== 'left') connect(); // back from bfcache
+});
+
+bindLangSwitch($('lang-switch'));
+onLangChange(renderLabels);
+applyI18n();
+renderLabels();
+if (!room.code) location.replace('/');
+else if (room.name && [...room.name].length <= 64) start();
+else askName();
