@@ -21,11 +21,11 @@ namespace {
 // Every element the mixer and its legs use. Checked once at start so that a missing plugin is a
 // clear set-up failure instead of a room that silently gets no picture.
 const char* kRequiredElements[] = {
-    "webrtcbin",  "nicesrc",      "nicesink",     "dtlssrtpenc",  "dtlssrtpdec", "rtpbin",
-    "videotestsrc", "audiotestsrc", "compositor", "audiomixer",   "vp8enc",      "vp8dec",
-    "rtpvp8pay",  "rtpvp8depay",  "opusenc",      "opusdec",      "rtpopuspay",  "rtpopusdepay",
-    "videoconvert", "videoscale", "textoverlay",  "audioconvert", "audioresample", "tee",
-    "queue",      "capsfilter",   "fakesink"};
+    "webrtcbin",    "nicesrc",      "nicesink",    "dtlssrtpenc",  "dtlssrtpdec",   "rtpbin",
+    "videotestsrc", "audiotestsrc", "compositor",  "audiomixer",   "vp8enc",        "vp8dec",
+    "rtpvp8pay",    "rtpvp8depay",  "opusenc",     "opusdec",      "rtpopuspay",    "rtpopusdepay",
+    "videoconvert", "videoscale",   "textoverlay", "audioconvert", "audioresample", "tee",
+    "queue",        "capsfilter",   "fakesink"};
 
 // IPv4 addresses of every interface that is up, loopback included: what libnice would gather on
 // by itself, plus loopback, which it skips.
@@ -55,12 +55,13 @@ void initGStreamer() {
   std::string missing;
   for (const char* name : kRequiredElements) {
     GstElementFactory* f = gst_element_factory_find(name);
-    if (!f) missing += std::string(missing.empty() ? "" : ", ") + name;
-    else gst_object_unref(f);
+    if (!f)
+      missing += std::string(missing.empty() ? "" : ", ") + name;
+    else
+      gst_object_unref(f);
   }
   if (!missing.empty()) {
-    throw std::runtime_error("missing GStreamer elements: " + missing +
-                             " (run scripts/setup.sh)");
+    throw std::runtime_error("missing GStreamer elements: " + missing + " (run scripts/setup.sh)");
   }
 }
 
@@ -69,7 +70,7 @@ struct GstMediaPort::Impl {
   core::Executor& strand;
   core::MediaEvents* events = nullptr;
   IceSettings ice;
-  std::map<std::string, std::shared_ptr<Mixer>> mixers;   // by meeting
+  std::map<std::string, std::shared_ptr<Mixer>> mixers;  // by meeting
   std::map<core::ParticipantId, std::string> meetingOf;  // participant -> meeting
 
   Impl(const core::Config& c, core::Executor& s) : config(c), strand(s) {
@@ -92,16 +93,20 @@ GstMediaPort::GstMediaPort(const core::Config& config, core::Executor& coreExecu
   initGStreamer();
 }
 
-GstMediaPort::~GstMediaPort() { shutdown(); }
+GstMediaPort::~GstMediaPort() {
+  shutdown();
+}
 
-void GstMediaPort::setEvents(core::MediaEvents* events) { impl_->events = events; }
+void GstMediaPort::setEvents(core::MediaEvents* events) {
+  impl_->events = events;
+}
 
 void GstMediaPort::addParticipant(const std::string& meeting, const core::ParticipantId& id,
                                   const std::string& displayName) {
   try {
     auto& mixer = impl_->mixers[meeting];
-    if (!mixer) mixer = Mixer::create(meeting, impl_->config, impl_->ice, impl_->strand,
-                                      impl_->events);
+    if (!mixer)
+      mixer = Mixer::create(meeting, impl_->config, impl_->ice, impl_->strand, impl_->events);
     impl_->meetingOf[id] = meeting;
     mixer->addRoom(id, displayName);
   } catch (const std::exception& e) {
@@ -144,7 +149,9 @@ void GstMediaPort::shutdown() {
   impl_->meetingOf.clear();
 }
 
-std::size_t GstMediaPort::liveMixers() const { return impl_->mixers.size(); }
+std::size_t GstMediaPort::liveMixers() const {
+  return impl_->mixers.size();
+}
 
 std::shared_ptr<Mixer> GstMediaPort::mixerFor(const std::string& meeting) const {
   auto it = impl_->mixers.find(meeting);

@@ -39,7 +39,13 @@ std::string videoCaps(int w, int h, int fps) {
          ",pixel-aspect-ratio=1/1" + (fps > 0 ? ",framerate=" + std::to_string(fps) + "/1" : "");
 }
 
-std::string orEmpty(const char* s) { return s ? s : ""; }
+GstCapsRef rtpCaps(const char* base, guint ssrc) {
+  return capsFromString(std::string(base) + ",ssrc=(uint)" + std::to_string(ssrc));
+}
+
+std::string orEmpty(const char* s) {
+  return s ? s : "";
+}
 
 std::string escapeMarkup(const std::string& text) {
   GCharPtr escaped(g_markup_escape_text(text.c_str(), -1));
@@ -48,12 +54,18 @@ std::string escapeMarkup(const std::string& text) {
 
 core::LegState toLegState(GstWebRTCPeerConnectionState s) {
   switch (s) {
-    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW: return core::LegState::kNew;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING: return core::LegState::kConnecting;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED: return core::LegState::kConnected;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return core::LegState::kDisconnected;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return core::LegState::kFailed;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return core::LegState::kClosed;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW:
+      return core::LegState::kNew;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING:
+      return core::LegState::kConnecting;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+      return core::LegState::kConnected;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
+      return core::LegState::kDisconnected;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+      return core::LegState::kFailed;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
+      return core::LegState::kClosed;
   }
   return core::LegState::kNew;
 }
@@ -62,8 +74,8 @@ core::LegState toLegState(GstWebRTCPeerConnectionState s) {
 // and DTLS attributes a WebRTC answer must carry. Returns an empty string when it is acceptable.
 std::string checkAnswer(const GstSDPMessage* sdp) {
   const guint n = gst_sdp_message_medias_len(sdp);
-  if (n != 2) return "the answer must have 2 media sections (audio, video), it has " +
-                     std::to_string(n);
+  if (n != 2)
+    return "the answer must have 2 media sections (audio, video), it has " + std::to_string(n);
   const char* kinds[] = {"audio", "video"};
   for (guint i = 0; i < n; ++i) {
     const GstSDPMedia* m = gst_sdp_message_get_media(sdp, i);
@@ -71,8 +83,7 @@ std::string checkAnswer(const GstSDPMessage* sdp) {
       return std::string("media section ") + std::to_string(i) + " must be " + kinds[i];
     }
     auto attr = [&](const char* key) {
-      return gst_sdp_media_get_attribute_val(m, key) ||
-             gst_sdp_message_get_attribute_val(sdp, key);
+      return gst_sdp_media_get_attribute_val(m, key) || gst_sdp_message_get_attribute_val(sdp, key);
     };
     if (!attr("ice-ufrag") || !attr("ice-pwd")) return "missing ICE credentials";
     if (!attr("fingerprint")) return "missing DTLS fingerprint";
@@ -111,9 +122,11 @@ struct Mixer::Room {
   std::string prefix;  // element-name prefix, unique in the pipeline
   GstElement* webrtc = nullptr;
   GstElement* audioMixer = nullptr;
-  std::vector<GstElement*> sendElements;  // audio send chain
-  std::optional<Branch> videoSend;        // encoder tee -> this room's webrtcbin
-  std::optional<Branch> view;             // this room's decoded video -> compositor
+  std::vector<GstElement*> sendElements;  // audio send chain, downstream first
+  GstPadRef audioSink;                    // webrtcbin's audio sink pad
+  bool sendStarted = false;
+  std::optional<Branch> videoSend;  // encoder tee -> this room's webrtcbin
+  std::optional<Branch> view;       // this room's decoded video -> compositor
   std::optional<core::Rect> tile;
   std::string label;
   bool answered = false;
@@ -157,7 +170,9 @@ Mixer::Mixer(const std::string& meeting, const core::Config& config, const IceSe
   ensureDebugCategory();
 }
 
-Mixer::~Mixer() { stop(); }
+Mixer::~Mixer() {
+  stop();
+}
 
 GstElement* Mixer::add(const char* factory, const std::string& name) {
   GstElement* e = makeElement(factory, name);
@@ -200,16 +215,15 @@ void Mixer::buildVideoOutput() {
   g_object_set(compositor_, "background", 1 /* black */, "ignore-inactive-pads", TRUE,
                "min-upstream-latency", kAggregatorLatency, nullptr);
   GstElement* outCaps = add("capsfilter", "composite-caps");
-  g_object_set(outCaps, "caps", capsFromString(videoCaps(v.width, v.height, v.fps)).get(),
-               nullptr);
+  g_object_set(outCaps, "caps", capsFromString(videoCaps(v.width, v.height, v.fps)).get(), nullptr);
   GstElement* queue = add("queue", "encode-queue");
-  g_object_set(queue, "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", 0,
-               "leaky", 2 /* downstream */, nullptr);
+  g_object_set(queue, "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", 0, "leaky",
+               2 /* downstream */, nullptr);
   encoder_ = add("vp8enc", "vp8enc");
-  g_object_set(encoder_, "deadline", G_GINT64_CONSTANT(1), "cpu-used", v.vp8CpuUsed,
-               "end-usage", 1 /* cbr */, "target-bitrate", v.bitrateKbps * 1000,
-               "keyframe-max-dist", std::max(1, v.keyframeIntervalMs * v.fps / 1000),
-               "lag-in-frames", 0, "error-resilient", 1, "threads", 2, nullptr);
+  g_object_set(encoder_, "deadline", G_GINT64_CONSTANT(1), "cpu-used", v.vp8CpuUsed, "end-usage",
+               1 /* cbr */, "target-bitrate", v.bitrateKbps * 1000, "keyframe-max-dist",
+               std::max(1, v.keyframeIntervalMs * v.fps / 1000), "lag-in-frames", 0,
+               "error-resilient", 1, "threads", 2, nullptr);
   videoTee_ = add("tee", "video-tee");
   g_object_set(videoTee_, "allow-not-linked", TRUE, nullptr);
 
@@ -238,8 +252,8 @@ GstPadProbeReturn Mixer::onKeyframeRequest(GstPad* pad, GstPadProbeInfo* info, g
     if (self->keyframePending_ && now - self->lastKeyframeUs_ >= window) {
       self->keyframePending_ = false;
       // Goes through this probe again as an event, which then opens the next window.
-      gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE,
-                                                                          TRUE, 0));
+      gst_pad_send_event(pad,
+                         gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
     }
     return GST_PAD_PROBE_OK;
   }
@@ -296,9 +310,11 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
   configureIce(room->webrtc);
   rooms_[id] = room;
   connectSignals(room);
+  // webrtcbin must be playing before anything upstream of it is: the room's audio chain starts
+  // at once, and a first buffer meeting a stopped webrtcbin would stop that chain for good.
+  gst_element_sync_state_with_parent(room->webrtc);
   buildAudioSend(*room);
   buildVideoSend(*room);
-  gst_element_sync_state_with_parent(room->webrtc);
   createOffer(room);
   GST_INFO("meeting=%s participant=%s room added", meeting_.c_str(), id.c_str());
 }
@@ -307,52 +323,58 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
 void Mixer::buildAudioSend(Room& room) {
   const std::string p = room.prefix;
   GstElement* silence = add("audiotestsrc", p + "silence");
-  g_object_set(silence, "is-live", TRUE, "wave", 4 /* silence */, "samplesperbuffer", 960,
-               nullptr);
+  g_object_set(silence, "is-live", TRUE, "wave", 4 /* silence */, "samplesperbuffer", 960, nullptr);
   GstElement* silenceCaps = add("capsfilter", p + "silence-caps");
   g_object_set(silenceCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
   room.audioMixer = add("audiomixer", p + "audiomixer");
+  // Started after the pipeline has run for a while: its output must begin at the running time of
+  // its first input, not at zero (which would make it race through the past first).
   g_object_set(room.audioMixer, "ignore-inactive-pads", TRUE, "min-upstream-latency",
-               kAggregatorLatency, nullptr);
+               kAggregatorLatency, "start-time-selection", 1 /* first */, nullptr);
   GstElement* mixCaps = add("capsfilter", p + "mix-caps");
   g_object_set(mixCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
   GstElement* enc = add("opusenc", p + "opusenc");
   g_object_set(enc, "bitrate", config_.audio.bitrateKbps * 1000, "frame-size", 20, nullptr);
+  // An explicit SSRC, set on the payloader and in the codec preferences, makes the offer signal
+  // it (a=ssrc): browsers then bind the stream to its m-line without guessing.
+  const guint ssrc = g_random_int();
   GstElement* pay = add("rtpopuspay", p + "opuspay");
-  g_object_set(pay, "pt", kAudioPayload, nullptr);
+  g_object_set(pay, "pt", kAudioPayload, "ssrc", ssrc, nullptr);
   GstElement* queue = add("queue", p + "audio-out-queue");
   g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                guint64(200 * GST_MSECOND), "leaky", 2, nullptr);
   room.sendElements = {queue, pay, enc, mixCaps, room.audioMixer, silenceCaps, silence};
 
   GstPadRef silencePad = adopt(gst_element_request_pad_simple(room.audioMixer, "sink_%u"));
-  GstPadRef webrtcPad = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
+  room.audioSink = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
   if (!gst_element_link(silence, silenceCaps) ||
-      gst_pad_link(adopt(gst_element_get_static_pad(silenceCaps, "src")).get(),
-                   silencePad.get()) != GST_PAD_LINK_OK ||
+      gst_pad_link(adopt(gst_element_get_static_pad(silenceCaps, "src")).get(), silencePad.get()) !=
+          GST_PAD_LINK_OK ||
       !gst_element_link_many(room.audioMixer, mixCaps, enc, pay, queue, nullptr) ||
-      gst_pad_link(adopt(gst_element_get_static_pad(queue, "src")).get(), webrtcPad.get()) !=
+      gst_pad_link(adopt(gst_element_get_static_pad(queue, "src")).get(), room.audioSink.get()) !=
           GST_PAD_LINK_OK) {
     throw std::runtime_error("cannot link the audio send chain");
   }
+  isolateBranch(queue, queue);
   GstWebRTCRTPTransceiver* trans = nullptr;
-  g_object_get(webrtcPad.get(), "transceiver", &trans, nullptr);
+  g_object_get(room.audioSink.get(), "transceiver", &trans, nullptr);
   g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
-               "codec-preferences", capsFromString(kOpusRtpCaps).get(), nullptr);
+               "codec-preferences", rtpCaps(kOpusRtpCaps, ssrc).get(), nullptr);
   gst_object_unref(trans);
-  syncStates(room.sendElements);
+  // Linked now (webrtcbin reads the pad when it makes the offer), started in attachLeg().
 }
 
 // encoder tee -> queue -> rtpvp8pay -> webrtcbin: a viewer costs packetising, never encoding.
 void Mixer::buildVideoSend(Room& room) {
   const std::string p = room.prefix;
+  const guint ssrc = g_random_int();
   GstElement* pay = add("rtpvp8pay", p + "vp8pay");
-  g_object_set(pay, "pt", kVideoPayload, "picture-id-mode", 2 /* 15-bit */, nullptr);
+  g_object_set(pay, "pt", kVideoPayload, "picture-id-mode", 2 /* 15-bit */, "ssrc", ssrc, nullptr);
   GstPadRef webrtcPad = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
   Branch branch;
   GstElement* queue = add("queue", p + "video-out-queue");
-  g_object_set(queue, "max-size-buffers", 30, "max-size-bytes", 0, "max-size-time", 0,
-               "leaky", 2, nullptr);
+  g_object_set(queue, "max-size-buffers", 30, "max-size-bytes", 0, "max-size-time", 0, "leaky", 2,
+               nullptr);
   branch.elements = {queue, pay};
   if (!gst_element_link(queue, pay) ||
       gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), webrtcPad.get()) !=
@@ -362,7 +384,7 @@ void Mixer::buildVideoSend(Room& room) {
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_object_get(webrtcPad.get(), "transceiver", &trans, nullptr);
   g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
-               "codec-preferences", capsFromString(kVp8RtpCaps).get(), "do-nack", TRUE, nullptr);
+               "codec-preferences", rtpCaps(kVp8RtpCaps, ssrc).get(), "do-nack", TRUE, nullptr);
   gst_object_unref(trans);
   isolateBranch(queue, pay);
   syncStates({pay, queue});
@@ -373,6 +395,10 @@ void Mixer::buildVideoSend(Room& room) {
 // branch from a shared element into it would stall that element. A viewer that is not connected
 // costs nothing.
 void Mixer::attachLeg(Room& room) {
+  if (!room.sendStarted) {
+    room.sendStarted = true;
+    syncStates(room.sendElements);
+  }
   if (room.videoSend && !room.videoSend->teePad) {
     room.videoSend->teePad = adopt(gst_element_request_pad_simple(videoTee_, "src_%u"));
     GstPadRef sink = adopt(gst_element_get_static_pad(room.videoSend->elements.front(), "sink"));
@@ -428,9 +454,9 @@ void Mixer::connectSignals(const std::shared_ptr<Room>& room) {
 }
 
 void Mixer::createOffer(const std::shared_ptr<Room>& room) {
-  GstPromise* promise = gst_promise_new_with_change_func(
-      &Mixer::onOfferCreated, new SignalContext{weak_from_this(), room},
-      &SignalContext::destroyPlain);
+  GstPromise* promise = gst_promise_new_with_change_func(&Mixer::onOfferCreated,
+                                                         new SignalContext{weak_from_this(), room},
+                                                         &SignalContext::destroyPlain);
   g_signal_emit_by_name(room->webrtc, "create-offer", nullptr, promise);
 }
 
@@ -598,9 +624,12 @@ bool Mixer::buildReceiveChain(Room& room, GstPad* pad) {
   } else if (media == "audio" && enc == "OPUS" && !room.audioTee) {
     GstElement* capsf = makeElement("capsfilter", p + "-caps");
     g_object_set(capsf, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
-    chain = {makeElement("rtpopusdepay", p + "-depay"), makeElement("opusdec", p + "-dec"),
+    chain = {makeElement("rtpopusdepay", p + "-depay"),
+             makeElement("opusdec", p + "-dec"),
              makeElement("audioconvert", p + "-convert"),
-             makeElement("audioresample", p + "-resample"), capsf, makeElement("tee", p + "-tee")};
+             makeElement("audioresample", p + "-resample"),
+             capsf,
+             makeElement("tee", p + "-tee")};
     teeSlot = &room.audioTee;
   } else {
     chain = {makeElement("fakesink", p + "-discard")};  // a stream we do not use
@@ -644,8 +673,8 @@ Mixer::Branch Mixer::linkBranch(GstElement* tee, GstElement* aggregator,
   Branch b;
   b.aggregator = aggregator;
   GstElement* queue = add("queue", name + "-queue");
-  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0,
-               "max-size-time", guint64(200 * GST_MSECOND), "leaky", 2, nullptr);
+  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+               guint64(200 * GST_MSECOND), "leaky", 2, nullptr);
   b.elements.push_back(queue);
   for (GstElement* e : extra) {
     gst_bin_add(GST_BIN(pipeline_.get()), e);
@@ -703,8 +732,10 @@ void Mixer::setLayout(const std::vector<core::TilePlacement>& tiles) {
     }
     room->tile = it->second->rect;
     room->label = it->second->label;
-    if (room->view) placeView(*room->view, *room);
-    else showRoom(*room);
+    if (room->view)
+      placeView(*room->view, *room);
+    else
+      showRoom(*room);
   }
 }
 
@@ -737,10 +768,10 @@ void Mixer::placeView(Branch& view, const Room& room) {
   g_object_set(capsf, "caps", capsFromString(videoCaps(r.width, r.height, 0)).get(), nullptr);
   const int fontPx = std::max(8, r.height / 14);
   const std::string font = config_.video.labelFont + " " + std::to_string(fontPx) + "px";
-  g_object_set(overlay, "text", escapeMarkup(room.label).c_str(), "font-desc", font.c_str(),
-               "xpad", std::max(2, r.width / 60), "ypad", std::max(2, r.height / 40), nullptr);
-  g_object_set(view.sinkPad.get(), "xpos", r.x, "ypos", r.y, "width", r.width, "height",
-               r.height, "zorder", 1u, nullptr);
+  g_object_set(overlay, "text", escapeMarkup(room.label).c_str(), "font-desc", font.c_str(), "xpad",
+               std::max(2, r.width / 60), "ypad", std::max(2, r.height / 40), nullptr);
+  g_object_set(view.sinkPad.get(), "xpos", r.x, "ypos", r.y, "width", r.width, "height", r.height,
+               "zorder", 1u, nullptr);
 }
 
 // ------------------------------------------------------------------------------- teardown

@@ -81,9 +81,8 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void createOffer(const std::shared_ptr<Room>& room);
 
   // Branches: tee -> queue [-> extra] -> aggregator pad.
-  Branch linkBranch(GstElement* tee, GstElement* aggregator,
-                    const std::vector<GstElement*>& extra, const std::string& name,
-                    const std::function<void(Branch&)>& beforeData = {});
+  Branch linkBranch(GstElement* tee, GstElement* aggregator, const std::vector<GstElement*>& extra,
+                    const std::string& name, const std::function<void(Branch&)>& beforeData = {});
   void detachBranch(Branch& branch);
   void unlinkBranch(Branch& branch);
   void showRoom(Room& room);

@@ -32,8 +32,10 @@ int utf8Length(const std::string& s) {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t extra = 0;
     unsigned char lo = 0x80, hi = 0xBF;  // RFC 3629: the second byte's range depends on the first
-    if (c < 0x80) extra = 0;
-    else if (c >= 0xC2 && c <= 0xDF) extra = 1;
+    if (c < 0x80)
+      extra = 0;
+    else if (c >= 0xC2 && c <= 0xDF)
+      extra = 1;
     else if (c >= 0xE0 && c <= 0xEF) {
       extra = 2;
       if (c == 0xE0) lo = 0xA0;  // overlong
@@ -213,7 +215,9 @@ void Conference::onLegError(const ParticipantId& participant, ErrorCode code,
 
 // ---------------------------------------------------------------- queries
 
-bool Conference::hasMeeting(const std::string& code) const { return meetings_.count(code) > 0; }
+bool Conference::hasMeeting(const std::string& code) const {
+  return meetings_.count(code) > 0;
+}
 
 std::vector<RosterEntry> Conference::roster(const std::string& meeting) const {
   std::vector<RosterEntry> out;
@@ -260,17 +264,17 @@ void Conference::armAnswerTimer(Participant& p) {
   cancelAnswerTimer(p);
   std::weak_ptr<bool> alive = alive_;
   const ParticipantId id = p.id;
-  p.answerTimer = timers_.schedule(
-      std::chrono::milliseconds(config_.limits.answerTimeoutMs), [this, alive, id] {
-        if (alive.expired() || !*alive.lock()) return;
-        Participant* q = find(id);
-        if (!q || q->negotiation == Negotiation::kAnswered) return;
-        q->answerTimer.reset();
-        const ConnectionId conn = q->conn;
-        removeParticipant(id);
-        replyError(conn, std::nullopt, ErrorCode::kAnswerTimeout,
-                   "no answer to the offer in time; join again");
-      });
+  p.answerTimer = timers_.schedule(std::chrono::milliseconds(config_.limits.answerTimeoutMs),
+                                   [this, alive, id] {
+                                     if (alive.expired() || !*alive.lock()) return;
+                                     Participant* q = find(id);
+                                     if (!q || q->negotiation == Negotiation::kAnswered) return;
+                                     q->answerTimer.reset();
+                                     const ConnectionId conn = q->conn;
+                                     removeParticipant(id);
+                                     replyError(conn, std::nullopt, ErrorCode::kAnswerTimeout,
+                                                "no answer to the offer in time; join again");
+                                   });
 }
 
 void Conference::cancelAnswerTimer(Participant& p) {
@@ -279,8 +283,8 @@ void Conference::cancelAnswerTimer(Participant& p) {
 }
 
 void Conference::applyLayout(const Meeting& meeting) {
-  const auto rects = gridLayout(static_cast<int>(meeting.order.size()), config_.video.width,
-                                config_.video.height);
+  const auto rects =
+      gridLayout(static_cast<int>(meeting.order.size()), config_.video.width, config_.video.height);
   std::vector<TilePlacement> tiles;
   tiles.reserve(rects.size());
   for (std::size_t i = 0; i < rects.size(); ++i) {

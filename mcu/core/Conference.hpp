@@ -67,7 +67,8 @@ class Conference : public MediaEvents {
   void armAnswerTimer(Participant& p);
   void cancelAnswerTimer(Participant& p);
   void applyLayout(const Meeting& meeting);
-  std::vector<ConnectionId> connectionsIn(const Meeting& meeting, const ParticipantId& except) const;
+  std::vector<ConnectionId> connectionsIn(const Meeting& meeting,
+                                          const ParticipantId& except) const;
   void replyError(ConnectionId conn, RequestId req, ErrorCode code, const std::string& message);
 
   const Config& config_;

@@ -7,22 +7,22 @@
 namespace mcu::core {
 
 enum class ErrorCode {
-  kBadJson,          // not parseable JSON / not an object
-  kUnknownType,      // "type" not known
-  kMissingField,     // a required field is absent or of the wrong type
-  kBadField,         // a field has a value out of range (too long, empty, ...)
-  kTooLarge,         // message over the size limit
+  kBadJson,       // not parseable JSON / not an object
+  kUnknownType,   // "type" not known
+  kMissingField,  // a required field is absent or of the wrong type
+  kBadField,      // a field has a value out of range (too long, empty, ...)
+  kTooLarge,      // message over the size limit
   kUnsupportedVersion,
-  kUnknownMeeting,   // no meeting with that code
-  kMeetingClosed,    // meeting exists but is not open
-  kMeetingFull,      // room limit reached
-  kAlreadyJoined,    // join twice on one connection
-  kNotJoined,        // media message before join
-  kBadSdp,           // answer does not parse or does not match the offer
-  kBadCandidate,     // candidate rejected
-  kNoSession,        // candidate/answer for a session that is gone or not offered yet
-  kAnswerTimeout,    // the client never answered the offer
-  kMediaFailed,      // ICE/DTLS failed or pipeline error
+  kUnknownMeeting,  // no meeting with that code
+  kMeetingClosed,   // meeting exists but is not open
+  kMeetingFull,     // room limit reached
+  kAlreadyJoined,   // join twice on one connection
+  kNotJoined,       // media message before join
+  kBadSdp,          // answer does not parse or does not match the offer
+  kBadCandidate,    // candidate rejected
+  kNoSession,       // candidate/answer for a session that is gone or not offered yet
+  kAnswerTimeout,   // the client never answered the offer
+  kMediaFailed,     // ICE/DTLS failed or pipeline error
   kRateLimited,
   kInternal,
 };

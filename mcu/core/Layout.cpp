@@ -6,7 +6,9 @@ namespace mcu::core {
 
 namespace {
 constexpr int kMaxTiles = 25;
-int evenDown(int v) { return v & ~1; }
+int evenDown(int v) {
+  return v & ~1;
+}
 }  // namespace
 
 int gridSide(int count) {

@@ -8,12 +8,18 @@ std::string_view mediaKindName(MediaKind kind) {
 
 std::string_view legStateName(LegState state) {
   switch (state) {
-    case LegState::kNew: return "new";
-    case LegState::kConnecting: return "connecting";
-    case LegState::kConnected: return "connected";
-    case LegState::kDisconnected: return "disconnected";
-    case LegState::kFailed: return "failed";
-    case LegState::kClosed: return "closed";
+    case LegState::kNew:
+      return "new";
+    case LegState::kConnecting:
+      return "connecting";
+    case LegState::kConnected:
+      return "connected";
+    case LegState::kDisconnected:
+      return "disconnected";
+    case LegState::kFailed:
+      return "failed";
+    case LegState::kClosed:
+      return "closed";
   }
   return "new";
 }

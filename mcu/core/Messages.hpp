@@ -75,8 +75,8 @@ struct ErrorMsg {
   std::string message;
 };
 
-using ServerMessage = std::variant<JoinedMsg, OfferMsg, CandidateMsg, ParticipantJoinedMsg,
-                                   ParticipantLeftMsg, ParticipantUpdatedMsg, MediaStateMsg,
-                                   LeftMsg, AckMsg, ErrorMsg>;
+using ServerMessage =
+    std::variant<JoinedMsg, OfferMsg, CandidateMsg, ParticipantJoinedMsg, ParticipantLeftMsg,
+                 ParticipantUpdatedMsg, MediaStateMsg, LeftMsg, AckMsg, ErrorMsg>;
 
 }  // namespace mcu::core

@@ -61,18 +61,28 @@ class Section {
 
 void readServer(const json& j, core::Config::Server& s) {
   Section(j, "server")
-      .get("bind", s.bind).get("port", s.port).get("publicHost", s.publicHost)
-      .get("stateDir", s.stateDir).get("webRoot", s.webRoot).get("certFile", s.certFile)
-      .get("keyFile", s.keyFile).get("maxMessageBytes", s.maxMessageBytes)
-      .get("writeQueueLimit", s.writeQueueLimit).get("ioThreads", s.ioThreads)
+      .get("bind", s.bind)
+      .get("port", s.port)
+      .get("publicHost", s.publicHost)
+      .get("stateDir", s.stateDir)
+      .get("webRoot", s.webRoot)
+      .get("certFile", s.certFile)
+      .get("keyFile", s.keyFile)
+      .get("maxMessageBytes", s.maxMessageBytes)
+      .get("writeQueueLimit", s.writeQueueLimit)
+      .get("ioThreads", s.ioThreads)
       .done();
 }
 
 void readVideo(const json& j, core::Config::Video& v) {
   Section(j, "video")
-      .get("width", v.width).get("height", v.height).get("fps", v.fps)
-      .get("bitrateKbps", v.bitrateKbps).get("keyframeIntervalMs", v.keyframeIntervalMs)
-      .get("keyframeMinIntervalMs", v.keyframeMinIntervalMs).get("vp8CpuUsed", v.vp8CpuUsed)
+      .get("width", v.width)
+      .get("height", v.height)
+      .get("fps", v.fps)
+      .get("bitrateKbps", v.bitrateKbps)
+      .get("keyframeIntervalMs", v.keyframeIntervalMs)
+      .get("keyframeMinIntervalMs", v.keyframeMinIntervalMs)
+      .get("vp8CpuUsed", v.vp8CpuUsed)
       .get("labelFont", v.labelFont)
       .done();
   if (v.width < 160 || v.height < 90 || v.width % 2 || v.height % 2) {
@@ -86,7 +96,11 @@ void readMeetings(const json& j, std::vector<core::MeetingConfig>& meetings) {
   meetings.clear();
   for (const auto& m : j) {
     core::MeetingConfig mc;
-    Section(m, "meetings[]").get("code", mc.code).get("title", mc.title).get("open", mc.open).done();
+    Section(m, "meetings[]")
+        .get("code", mc.code)
+        .get("title", mc.title)
+        .get("open", mc.open)
+        .done();
     if (mc.code.empty()) throw std::runtime_error("meetings[]: code must not be empty");
     meetings.push_back(mc);
   }
@@ -111,11 +125,14 @@ core::Config parseConfig(const std::string& text) {
   top.done();
   if (root.contains("server")) readServer(root["server"], config.server);
   if (root.contains("video")) readVideo(root["video"], config.video);
-  if (root.contains("audio")) Section(root["audio"], "audio").get("bitrateKbps", config.audio.bitrateKbps).done();
+  if (root.contains("audio"))
+    Section(root["audio"], "audio").get("bitrateKbps", config.audio.bitrateKbps).done();
   if (root.contains("ice")) {
     Section(root["ice"], "ice")
-        .get("addresses", config.ice.addresses).get("stunServer", config.ice.stunServer)
-        .get("minPort", config.ice.minPort).get("maxPort", config.ice.maxPort)
+        .get("addresses", config.ice.addresses)
+        .get("stunServer", config.ice.stunServer)
+        .get("minPort", config.ice.minPort)
+        .get("maxPort", config.ice.maxPort)
         .done();
   }
   if (root.contains("limits")) {

@@ -24,10 +24,12 @@ struct Options {
   int port = -1;
   std::string stateDir;
   std::string webRoot;
+  std::string bind;
 };
 
 void usage() {
-  std::cerr << "usage: mcu-server [--config FILE] [--port N] [--state-dir DIR] [--web-root DIR]\n";
+  std::cerr << "usage: mcu-server [--config FILE] [--port N] [--bind ADDR] [--state-dir DIR]"
+               " [--web-root DIR]\n";
 }
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -42,6 +44,7 @@ bool parseArgs(int argc, char** argv, Options& o) {
     if (a == "--config" && value(o.configFile)) continue;
     if (a == "--state-dir" && value(o.stateDir)) continue;
     if (a == "--web-root" && value(o.webRoot)) continue;
+    if (a == "--bind" && value(o.bind)) continue;
     if (a == "--port" && value(v)) {
       o.port = std::stoi(v);
       if (o.port < 0 || o.port > 65535) return false;
@@ -58,6 +61,7 @@ mcu::core::Config buildConfig(const Options& o) {
   if (o.port >= 0) config.server.port = static_cast<std::uint16_t>(o.port);
   if (!o.stateDir.empty()) config.server.stateDir = o.stateDir;
   if (!o.webRoot.empty()) config.server.webRoot = o.webRoot;
+  if (!o.bind.empty()) config.server.bind = o.bind;
   return config;
 }
 

@@ -2,8 +2,8 @@
 // In-process meeting for media tests: the real Conference and GstMediaPort on an asio strand,
 // with TestPeers standing in for browsers. Signaling is routed in memory (the JSON layer has its
 // own tests); everything under it — webrtcbin, ICE, DTLS-SRTP, the mixer — is real.
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <functional>

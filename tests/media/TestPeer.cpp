@@ -29,6 +29,15 @@ void linkOrThrow(GstElement* a, GstElement* b) {
   }
 }
 
+// The RTP marker bit is set on the last packet of a video frame.
+gboolean countFrameEnd(GstBuffer** buffer, guint, gpointer frames) {
+  std::uint8_t header[2];
+  if (gst_buffer_extract(*buffer, 0, header, 2) == 2 && (header[1] & 0x80)) {
+    ++*static_cast<std::atomic<int>*>(frames);
+  }
+  return TRUE;
+}
+
 }  // namespace
 
 Rgb Frame::at(int x, int y) const {
@@ -72,7 +81,9 @@ double goertzelAmplitude(const std::vector<std::int16_t>& samples, double hz, do
 TestPeer::TestPeer(std::string name, Options options, Callbacks callbacks)
     : name_(std::move(name)), options_(options), callbacks_(std::move(callbacks)) {}
 
-TestPeer::~TestPeer() { stop(); }
+TestPeer::~TestPeer() {
+  stop();
+}
 
 void TestPeer::start() {
   pipeline_ = gst_pipeline_new(("peer-" + name_).c_str());
@@ -94,8 +105,8 @@ void TestPeer::start() {
 
   // Audio first, video second: the same order as the server's offer.
   GstElement* asrc = make("audiotestsrc", "asrc");
-  g_object_set(asrc, "is-live", TRUE, "wave", 0 /* sine */, "freq", options_.toneHz, "volume",
-               0.4, "samplesperbuffer", 960, nullptr);
+  g_object_set(asrc, "is-live", TRUE, "wave", 0 /* sine */, "freq", options_.toneHz, "volume", 0.4,
+               "samplesperbuffer", 960, nullptr);
   GstElement* aconv = make("audioconvert", "aconv");
   GstElement* aenc = make("opusenc", "aenc");
   GstElement* apay = make("rtpopuspay", "apay");
@@ -104,15 +115,15 @@ void TestPeer::start() {
   g_object_set(vsrc, "is-live", TRUE, "pattern", 17 /* solid-color */, "foreground-color",
                guint(0xff000000u | options_.colour), nullptr);
   GstElement* vcaps = make("capsfilter", "vcaps");
-  GstCaps* caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, options_.width,
-                                      "height", G_TYPE_INT, options_.height, "framerate",
-                                      GST_TYPE_FRACTION, options_.fps, 1, nullptr);
+  GstCaps* caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, options_.width, "height",
+                                      G_TYPE_INT, options_.height, "framerate", GST_TYPE_FRACTION,
+                                      options_.fps, 1, nullptr);
   g_object_set(vcaps, "caps", caps, nullptr);
   gst_caps_unref(caps);
   GstElement* vconv = make("videoconvert", "vconv");
   GstElement* venc = make("vp8enc", "venc");
-  g_object_set(venc, "deadline", G_GINT64_CONSTANT(1), "cpu-used", 16, "target-bitrate",
-               200000, "keyframe-max-dist", 30, nullptr);
+  g_object_set(venc, "deadline", G_GINT64_CONSTANT(1), "cpu-used", 16, "target-bitrate", 200000,
+               "keyframe-max-dist", 30, nullptr);
   GstElement* vpay = make("rtpvp8pay", "vpay");
   g_object_set(vpay, "pt", 96, nullptr);
   gst_bin_add_many(GST_BIN(pipeline_), asrc, aconv, aenc, apay, vsrc, vcaps, vconv, venc, vpay,
@@ -196,6 +207,10 @@ void TestPeer::linkIncoming(GstPad* pad) {
   const char* kind = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
   const std::string media = kind ? kind : "";
   gst_caps_unref(caps);
+  if (media == "video" && !options_.decodeVideo) {
+    linkVideoCounter(pad);
+    return;
+  }
   std::vector<GstElement*> chain;
   const std::string p = "in-" + media;
   if (media == "video") {
@@ -208,21 +223,47 @@ void TestPeer::linkIncoming(GstPad* pad) {
     g_signal_connect(chain[4], "new-sample", G_CALLBACK(&TestPeer::onVideoSample), this);
   } else {
     chain = {make("rtpopusdepay", p + "-depay"), make("opusdec", p + "-dec"),
-             make("audioconvert", p + "-conv"), make("audioresample", p + "-resample"),
-             make("capsfilter", p + "-caps"), make("appsink", p + "-sink")};
+             make("audioconvert", p + "-conv"),  make("audioresample", p + "-resample"),
+             make("capsfilter", p + "-caps"),    make("appsink", p + "-sink")};
     GstCaps* raw = gst_caps_from_string("audio/x-raw,format=S16LE,rate=48000,channels=1");
     g_object_set(chain[4], "caps", raw, nullptr);
     gst_caps_unref(raw);
     g_signal_connect(chain[5], "new-sample", G_CALLBACK(&TestPeer::onAudioSample), this);
   }
-  g_object_set(chain.back(), "emit-signals", TRUE, "sync", FALSE, "max-buffers", 2u, "drop",
-               TRUE, nullptr);
+  // async=false: a sink added to a playing pipeline must not send it back to prerolling.
+  g_object_set(chain.back(), "emit-signals", TRUE, "sync", FALSE, "async", FALSE, "max-buffers", 2u,
+               "drop", TRUE, nullptr);
   for (GstElement* e : chain) gst_bin_add(GST_BIN(pipeline_), e);
   for (std::size_t i = 0; i + 1 < chain.size(); ++i) gst_element_link(chain[i], chain[i + 1]);
   for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
   GstPad* sink = gst_element_get_static_pad(chain.front(), "sink");
   gst_pad_link(pad, sink);
   gst_object_unref(sink);
+}
+
+// Cheap load: count the composite's frames without depacketising or decoding them.
+void TestPeer::linkVideoCounter(GstPad* pad) {
+  GstElement* sink = make("fakesink", "in-video-discard");
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add(GST_BIN(pipeline_), sink);
+  gst_element_sync_state_with_parent(sink);
+  GstPad* sinkPad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(sinkPad,
+                    GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                    &TestPeer::onVideoPacket, this, nullptr);
+  gst_pad_link(pad, sinkPad);
+  gst_object_unref(sinkPad);
+}
+
+GstPadProbeReturn TestPeer::onVideoPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    countFrameEnd(&buffer, 0, &self->frames_);
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    gst_buffer_list_foreach(GST_PAD_PROBE_INFO_BUFFER_LIST(info), &countFrameEnd, &self->frames_);
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 GstFlowReturn TestPeer::onVideoSample(GstElement* sink, gpointer data) {

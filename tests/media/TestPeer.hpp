@@ -38,7 +38,9 @@ class TestPeer {
     int width = 320;
     int height = 180;
     int fps = 15;
-    bool decodeVideo = true;  // decode the composite (off: count packets only)
+    // Decode the composite. Off (cheap load): the video goes to a fakesink and framesReceived()
+    // counts frames by the RTP marker bit; lastFrame() stays empty.
+    bool decodeVideo = true;
   };
   struct Callbacks {
     std::function<void(const std::string& sdp)> answer;
@@ -71,7 +73,9 @@ class TestPeer {
   static void onAnswerCreated(GstPromise* promise, gpointer self);
   static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
   static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
+  static GstPadProbeReturn onVideoPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
   void linkIncoming(GstPad* pad);
+  void linkVideoCounter(GstPad* pad);
 
   std::string name_;
   Options options_;
