@@ -123,7 +123,8 @@ struct Mixer::Room {
   GstElement* webrtc = nullptr;
   GstElement* audioMixer = nullptr;
   std::vector<GstElement*> sendElements;  // audio send chain, downstream first
-  GstPadRef audioSink;                    // webrtcbin's audio sink pad
+  GstPadRef audioSink;                    // webrtcbin's request pads: released before it stops,
+  GstPadRef videoSink;                    // or they keep it (and its threads) alive
   bool sendStarted = false;
   std::optional<Branch> videoSend;  // encoder tee -> this room's webrtcbin
   std::optional<Branch> view;       // this room's decoded video -> compositor
@@ -370,19 +371,20 @@ void Mixer::buildVideoSend(Room& room) {
   const guint ssrc = g_random_int();
   GstElement* pay = add("rtpvp8pay", p + "vp8pay");
   g_object_set(pay, "pt", kVideoPayload, "picture-id-mode", 2 /* 15-bit */, "ssrc", ssrc, nullptr);
-  GstPadRef webrtcPad = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
+  room.videoSink = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
+  GstPad* webrtcPad = room.videoSink.get();
   Branch branch;
   GstElement* queue = add("queue", p + "video-out-queue");
   g_object_set(queue, "max-size-buffers", 30, "max-size-bytes", 0, "max-size-time", 0, "leaky", 2,
                nullptr);
   branch.elements = {queue, pay};
   if (!gst_element_link(queue, pay) ||
-      gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), webrtcPad.get()) !=
+      gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), webrtcPad) !=
           GST_PAD_LINK_OK) {
     throw std::runtime_error("cannot link the video send chain");
   }
   GstWebRTCRTPTransceiver* trans = nullptr;
-  g_object_get(webrtcPad.get(), "transceiver", &trans, nullptr);
+  g_object_get(webrtcPad, "transceiver", &trans, nullptr);
   g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
                "codec-preferences", rtpCaps(kVp8RtpCaps, ssrc).get(), "do-nack", TRUE, nullptr);
   gst_object_unref(trans);
@@ -799,6 +801,7 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
   // Stopping webrtcbin first unblocks the send queues pushing into it (a leg that never
   // connected blocks them), and waits for its streaming threads, so no pad-added handler is
   // still adding receive elements after this.
+  releaseWebrtcPads(*room);
   removeElements({room->webrtc});
   {
     std::lock_guard lock(room->mu);
@@ -812,9 +815,24 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
   GST_INFO("meeting=%s participant=%s room removed", meeting_.c_str(), id.c_str());
 }
 
+void Mixer::releaseWebrtcPads(Room& room) {
+  for (GstPadRef* pad : {&room.audioSink, &room.videoSink}) {
+    if (*pad) gst_element_release_request_pad(room.webrtc, pad->get());
+    pad->reset();
+  }
+}
+
 void Mixer::stop() {
   if (stopped_.exchange(true) || !pipeline_) return;
   for (auto& [id, room] : rooms_) room->stopping = true;
+  for (auto& [id, room] : rooms_) {
+    for (Branch* b :
+         {room->videoSend ? &*room->videoSend : nullptr, room->view ? &*room->view : nullptr}) {
+      if (b) detachBranch(*b);
+    }
+  }
+  for (auto& [key, b] : audioBranches_) detachBranch(b);
+  for (auto& [id, room] : rooms_) releaseWebrtcPads(*room);
   GstBusRef bus = adopt(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
   gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);

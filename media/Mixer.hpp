@@ -84,6 +84,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   Branch linkBranch(GstElement* tee, GstElement* aggregator, const std::vector<GstElement*>& extra,
                     const std::string& name, const std::function<void(Branch&)>& beforeData = {});
   void detachBranch(Branch& branch);
+  void releaseWebrtcPads(Room& room);
   void unlinkBranch(Branch& branch);
   void showRoom(Room& room);
   void placeView(Branch& view, const Room& room);
