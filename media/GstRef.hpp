@@ -34,6 +34,11 @@ struct GstStructureFree {
     if (s) gst_structure_free(s);
   }
 };
+struct GstMessageUnref {
+  void operator()(GstMessage* m) const {
+    if (m) gst_message_unref(m);
+  }
+};
 struct GFree {
   void operator()(gpointer p) const { g_free(p); }
 };
@@ -50,6 +55,7 @@ using GstPadRef = GstRef<GstPad>;
 using GstBusRef = GstRef<GstBus>;
 using GstCapsRef = std::unique_ptr<GstCaps, GstCapsUnref>;
 using GstPromiseRef = std::unique_ptr<GstPromise, GstPromiseUnref>;
+using GstMessagePtr = std::unique_ptr<GstMessage, GstMessageUnref>;
 using GCharPtr = std::unique_ptr<gchar, GFree>;
 using GErrorPtr = std::unique_ptr<GError, GErrorFree>;
 

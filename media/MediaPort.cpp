@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gst/gst.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <net/if.h>
 
 #include <map>
@@ -124,6 +125,10 @@ void GstMediaPort::removeParticipant(const std::string& meeting, const core::Par
   if (it->second->empty()) {
     it->second->stop();
     impl_->mixers.erase(it);
+    // A meeting's streaming threads each allocate from their own glibc arena, which keeps the
+    // freed pages once they exit: hand them back now (a few ms, once per meeting) so the
+    // process's size follows the live meetings instead of the largest past ones.
+    malloc_trim(0);
   }
 }
 

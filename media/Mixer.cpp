@@ -835,6 +835,9 @@ void Mixer::stop() {
   for (auto& [id, room] : rooms_) releaseWebrtcPads(*room);
   GstBusRef bus = adopt(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
   gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+  // Without the handler, messages posted while stopping would queue on the bus, each holding its
+  // source element (the pipeline's own, a cycle): a flushing bus drops them as they come.
+  gst_bus_set_flushing(bus.get(), TRUE);
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   audioBranches_.clear();
   rooms_.clear();
@@ -843,7 +846,11 @@ void Mixer::stop() {
 
 // ------------------------------------------------------------------------------- bus
 
+// A sync handler that returns GST_BUS_DROP owns the message and must unref it. A leaked message
+// keeps a reference to its source element: every element that ever changed state (each room's
+// webrtcbin with its pc and ice threads, sockets and buffers; the meeting's encoder) outlived it.
 GstBusSyncReply Mixer::onBusMessage(GstBus*, GstMessage* message, gpointer data) {
+  GstMessagePtr owned(message);
   auto* ctx = static_cast<SignalContext*>(data);
   auto mixer = ctx->mixer.lock();
   if (!mixer || mixer->stopped_) return GST_BUS_DROP;

@@ -1,6 +1,9 @@
 // The mixer end to end through real webrtcbin legs on loopback: what each room sees and hears.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "media/Mixer.hpp"
 #include "tests/media/MediaHarness.hpp"
 
 namespace mcu::testing {
@@ -185,6 +188,77 @@ TEST(MixerMediaTest, ALateJoinerHearsAndIsHeard) {
   EXPECT_TRUE(waitFor([&] { return hears(b, {440}, {660}); })) << describeTones(b);
   EXPECT_TRUE(waitFor([&] { return hears(a, {660}, {440}); })) << describeTones(a);
   EXPECT_TRUE(waitFor([&] { return shows(b, kTwoRooms); })) << dump(b, "late-joiner");
+}
+
+int threadCount() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
+
+// Observes an element without keeping it alive.
+struct Watched {
+  std::string name;
+  GWeakRef ref;
+  Watched(GstElement* e, std::string n) : name(std::move(n)) { g_weak_ref_init(&ref, e); }
+  ~Watched() { g_weak_ref_clear(&ref); }
+  bool alive() {
+    gpointer obj = g_weak_ref_get(&ref);
+    if (obj) g_object_unref(obj);
+    return obj != nullptr;
+  }
+};
+
+std::string stillAlive(std::vector<std::unique_ptr<Watched>>& watched) {
+  std::string out;
+  for (auto& w : watched) {
+    if (w->alive()) out += " " + w->name;
+  }
+  return out;
+}
+
+// Regression: every message the mixer's bus handler dropped was leaked, and with it a reference
+// to the element that posted it, so each room's webrtcbin (two threads, sockets, ~12 MiB) and the
+// meeting's encoder outlived the meeting.
+TEST(MixerMediaTest, AnEndedMeetingLeavesNoElementsOrThreadsBehind) {
+  MediaHarness h(testConfig());
+  const int idle = threadCount();
+  TestPeer& a = h.join(1, "Sở Tài chính", {0xff0000, 440});
+  h.join(2, "Sở Nội vụ", {0x00ff00, 660});
+  h.join(3, "Xã Sa Pả", {0x0000ff, 880});
+  ASSERT_TRUE(waitFor([&] { return shows(a, kThreeRooms); }, 45s)) << dump(a, "no-leaks");
+
+  std::vector<std::unique_ptr<Watched>> watched;
+  h.onStrand([&] {
+    GstElement* pipeline = h.media().mixerFor("demo")->pipeline();
+    watched.push_back(std::make_unique<Watched>(pipeline, GST_OBJECT_NAME(pipeline)));
+    GstIterator* it = gst_bin_iterate_elements(GST_BIN(pipeline));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      auto* e = GST_ELEMENT(g_value_get_object(&item));
+      watched.push_back(std::make_unique<Watched>(e, GST_OBJECT_NAME(e)));
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+  });
+  ASSERT_GT(watched.size(), 10u);
+
+  for (core::ConnectionId conn : {1, 2, 3}) h.leave(conn);
+  ASSERT_TRUE(waitFor([&] {
+    std::size_t n = 1;
+    h.onStrand([&] { n = h.media().liveMixers(); });
+    return n == 0;
+  }));
+  EXPECT_TRUE(waitFor([&] { return stillAlive(watched).empty(); }))
+      << "still alive after the meeting:" << stillAlive(watched);
+  // Each room's webrtcbin alone runs two threads; a few shared ones (the system clock, GLib's
+  // idle pool) may be started by the meeting and stay.
+  constexpr int kShared = 3;
+  EXPECT_TRUE(waitFor([&] { return threadCount() <= idle + kShared; }))
+      << threadCount() << " threads after the meeting, " << idle << " before it";
 }
 
 }  // namespace
