@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 export const SHOT_DIR = process.env.MCU_SCREENSHOT_DIR || tmpdir();
 
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -101,8 +101,9 @@ export async function startServer() {
   };
 }
 
-export async function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+// args: Chromium's command line (default CHROMIUM_ARGS).
+export async function launchBrowser(args = CHROMIUM_ARGS) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
 // A fresh context (own storage) with one page; collects the page's console for diagnostics.
