@@ -66,7 +66,7 @@ describe('room page resilience', { timeout: TEST_TIMEOUT }, () => {
     await waitForState(page, 'connected');
     await waitGrowing(page, 'video framesDecoded', (s) => s?.video?.framesDecoded);
     await waitGrowing(page, 'audio packetsReceived', (s) => s?.audio?.packetsReceived);
-    assert.ok(await page.locator('.notice[data-key="media.noCam"]').isVisible());
+    await page.locator('.notice[data-key="media.noCam"]').waitFor({ state: 'visible', timeout: 10000 });
     assert.ok(await page.locator('#btn-cam').isDisabled());
     assert.ok(await page.locator('#btn-mic').isEnabled());
     // Its mic is sent: the audio sender has a track and packets leave.
@@ -85,7 +85,7 @@ describe('room page resilience', { timeout: TEST_TIMEOUT }, () => {
     await waitForState(page, 'connected');
     await waitGrowing(page, 'video framesDecoded', (s) => s?.video?.framesDecoded);
     await waitGrowing(page, 'audio packetsReceived', (s) => s?.audio?.packetsReceived);
-    assert.ok(await page.locator('.notice[data-key="media.none"]').isVisible());
+    await page.locator('.notice[data-key="media.none"]').waitFor({ state: 'visible', timeout: 10000 });
     await page.screenshot({ path: path.join(SHOT_DIR, 'mcu-browser-receive-only.png') });
   });
 

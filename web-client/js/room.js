@@ -367,6 +367,8 @@ async function leave() {
   room.retryPending = false;
   room.generation++; // ignore everything from this session from now on
   setState('left');
+  // The room sees it has left at once; telling the server may take a moment.
+  showEnd('left.heading', () => t('left.body', { name: room.name, code: room.code }), 'ctl.rejoin');
   const sig = room.sig;
   if (sig?.isOpen && room.joined) {
     try {
@@ -382,7 +384,6 @@ async function leave() {
   room.localStream = null;
   el.self.srcObject = null;
   el.composite.srcObject = null;
-  showEnd('left.heading', () => t('left.body', { name: room.name, code: room.code }), 'ctl.rejoin');
 }
 
 async function enterRoom() {
