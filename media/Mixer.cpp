@@ -146,6 +146,16 @@ struct Mixer::SignalContext {
   std::weak_ptr<Room> room;
   static void destroy(gpointer data, GClosure*) { delete static_cast<SignalContext*>(data); }
   static void destroyPlain(gpointer data) { delete static_cast<SignalContext*>(data); }
+
+  // The mixer and room a callback is for; either is null once it is gone.
+  struct Live {
+    std::shared_ptr<Mixer> mixer;
+    std::shared_ptr<Room> room;
+  };
+  static Live lock(gpointer data) {
+    auto* ctx = static_cast<SignalContext*>(data);
+    return Live{ctx->mixer.lock(), ctx->room.lock()};
+  }
 };
 
 template <typename Fn>
@@ -463,10 +473,8 @@ void Mixer::createOffer(const std::shared_ptr<Room>& room) {
 }
 
 void Mixer::onOfferCreated(GstPromise* promise, gpointer data) {
-  auto* ctx = static_cast<SignalContext*>(data);
-  auto mixer = ctx->mixer.lock();
-  auto room = ctx->room.lock();
   GstPromiseRef owned(promise);
+  auto [mixer, room] = SignalContext::lock(data);
   if (!mixer || !room || room->stopping) return;
   const GstStructure* reply = gst_promise_get_reply(promise);
   GstWebRTCSessionDescription* offer = nullptr;
@@ -492,9 +500,7 @@ void Mixer::onOfferCreated(GstPromise* promise, gpointer data) {
 }
 
 void Mixer::onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer data) {
-  auto* ctx = static_cast<SignalContext*>(data);
-  auto mixer = ctx->mixer.lock();
-  auto room = ctx->room.lock();
+  auto [mixer, room] = SignalContext::lock(data);
   if (!mixer || !room || room->stopping) return;
   std::string cand = candidate;
   const core::ParticipantId id = room->id;
@@ -504,9 +510,7 @@ void Mixer::onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer 
 }
 
 void Mixer::onConnectionState(GObject* webrtc, GParamSpec*, gpointer data) {
-  auto* ctx = static_cast<SignalContext*>(data);
-  auto mixer = ctx->mixer.lock();
-  auto room = ctx->room.lock();
+  auto [mixer, room] = SignalContext::lock(data);
   if (!mixer || !room || room->stopping) return;
   GstWebRTCPeerConnectionState state;
   g_object_get(webrtc, "connection-state", &state, nullptr);
@@ -547,10 +551,8 @@ void Mixer::setAnswer(const core::ParticipantId& id, const std::string& sdpText)
 }
 
 void Mixer::onAnswerSet(GstPromise* promise, gpointer data) {
-  auto* ctx = static_cast<SignalContext*>(data);
-  auto mixer = ctx->mixer.lock();
-  auto room = ctx->room.lock();
   GstPromiseRef owned(promise);
+  auto [mixer, room] = SignalContext::lock(data);
   if (!mixer || !room || room->stopping) return;
   const GstStructure* reply = gst_promise_get_reply(promise);
   std::string error;
@@ -592,9 +594,7 @@ void Mixer::addCandidate(const core::ParticipantId& id, int mline, const std::st
 
 void Mixer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
-  auto* ctx = static_cast<SignalContext*>(data);
-  auto mixer = ctx->mixer.lock();
-  auto room = ctx->room.lock();
+  auto [mixer, room] = SignalContext::lock(data);
   if (!mixer || !room || room->stopping) return;
   GstCapsRef caps(gst_pad_get_current_caps(pad));
   if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
