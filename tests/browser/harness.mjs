@@ -101,9 +101,10 @@ export async function startServer() {
   };
 }
 
-// args: Chromium's command line (default CHROMIUM_ARGS).
-export async function launchBrowser(args = CHROMIUM_ARGS) {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+// args: Chromium's command line (default CHROMIUM_ARGS); executablePath: the binary to start
+// (a wrapper can start it in another network namespace).
+export async function launchBrowser(args = CHROMIUM_ARGS, executablePath = CHROMIUM) {
+  return chromium.launch({ executablePath, headless: true, args });
 }
 
 // A fresh context (own storage) with one page; collects the page's console for diagnostics.
