@@ -181,7 +181,9 @@ TEST_F(SignalingServerTest, FramesFarOverTheLimitAreRefusedByClosing) {
   } catch (const std::runtime_error&) {
   }
   ASSERT_TRUE(client.waitClosed(kWait));
-  if (client.closeCode()) EXPECT_EQ(*client.closeCode(), 1009);
+  if (client.closeCode()) {
+    EXPECT_EQ(*client.closeCode(), 1009);
+  }
 }
 
 TEST_F(SignalingServerTest, StopClosesSessionsAndTheListener) {
