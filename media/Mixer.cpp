@@ -463,6 +463,7 @@ void Mixer::connectSignals(const std::shared_ptr<Room>& room) {
   connect("pad-added", G_CALLBACK(&Mixer::onPadAdded));
   connect("on-ice-candidate", G_CALLBACK(&Mixer::onIceCandidate));
   connect("notify::connection-state", G_CALLBACK(&Mixer::onConnectionState));
+  connect("notify::ice-connection-state", G_CALLBACK(&Mixer::onIceConnectionState));
 }
 
 void Mixer::createOffer(const std::shared_ptr<Room>& room) {
@@ -518,14 +519,35 @@ void Mixer::onConnectionState(GObject* webrtc, GParamSpec*, gpointer data) {
   mixer->postToStrand([id, state](Mixer& m) { m.legState(id, toLegState(state)); });
 }
 
+// ICE connected is enough to start sending: DTLS follows at once, and until it does webrtcbin
+// holds the packets in the room's own (leaky, isolated) queue. Taking either signal means a leg
+// is never left without media when one of the two notifications comes late or not at all.
+void Mixer::onIceConnectionState(GObject* webrtc, GParamSpec*, gpointer data) {
+  auto [mixer, room] = SignalContext::lock(data);
+  if (!mixer || !room || room->stopping) return;
+  GstWebRTCICEConnectionState state;
+  g_object_get(webrtc, "ice-connection-state", &state, nullptr);
+  if (state != GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED &&
+      state != GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED) {
+    return;
+  }
+  const core::ParticipantId id = room->id;
+  mixer->postToStrand([id](Mixer& m) {
+    if (Room* r = m.find(id)) m.startSending(*r);
+  });
+}
+
+void Mixer::startSending(Room& room) {
+  if (room.connected) return;
+  room.connected = true;
+  attachLeg(room);
+  requestKeyframe();  // the new viewer needs a picture now, not at the next periodic keyframe
+}
+
 void Mixer::legState(const core::ParticipantId& id, core::LegState state) {
   Room* room = find(id);
   if (!room) return;
-  if (state == core::LegState::kConnected && !room->connected) {
-    room->connected = true;
-    attachLeg(*room);
-    requestKeyframe();  // the new viewer needs a picture now, not at the next periodic keyframe
-  }
+  if (state == core::LegState::kConnected) startSending(*room);
   if (events_) events_->onLegState(id, state);
 }
 

@@ -93,6 +93,8 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   static void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data);
   static void onIceCandidate(GstElement* webrtc, guint mline, gchar* candidate, gpointer data);
   static void onConnectionState(GObject* webrtc, GParamSpec*, gpointer data);
+  static void onIceConnectionState(GObject* webrtc, GParamSpec*, gpointer data);
+  void startSending(Room& room);
   static void onOfferCreated(GstPromise* promise, gpointer data);
   static void onAnswerSet(GstPromise* promise, gpointer data);
   static GstBusSyncReply onBusMessage(GstBus* bus, GstMessage* message, gpointer data);
