@@ -130,7 +130,6 @@ struct Mixer::Room {
   std::optional<Branch> view;       // this room's decoded video -> compositor
   std::optional<core::Rect> tile;
   std::string label;
-  bool answered = false;
   bool connected = false;
   // Written by streaming threads (pad-added), read by the strand after `stopping` or a post.
   std::mutex mu;
@@ -282,21 +281,6 @@ void Mixer::requestKeyframe() {
   GstPadRef encSrc = adopt(gst_element_get_static_pad(encoder_, "src"));
   gst_pad_send_event(encSrc.get(),
                      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-}
-
-int Mixer::videoDecoderCount() const {
-  int count = 0;
-  GstIterator* it = gst_bin_iterate_elements(GST_BIN(pipeline_.get()));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    auto* e = GST_ELEMENT(g_value_get_object(&item));
-    GstElementFactory* f = gst_element_get_factory(e);
-    if (f && std::string(GST_OBJECT_NAME(f)) == "vp8dec") ++count;
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
-  return count;
 }
 
 Mixer::Room* Mixer::find(const core::ParticipantId& id) {
@@ -569,7 +553,6 @@ void Mixer::setAnswer(const core::ParticipantId& id, const std::string& sdpText)
       &SignalContext::destroyPlain);
   g_signal_emit_by_name(room->webrtc, "set-remote-description", answer, promise);
   gst_webrtc_session_description_free(answer);
-  room->answered = true;
 }
 
 void Mixer::onAnswerSet(GstPromise* promise, gpointer data) {
@@ -589,7 +572,6 @@ void Mixer::onAnswerSet(GstPromise* promise, gpointer data) {
   if (error.empty()) return;
   const core::ParticipantId id = room->id;
   mixer->postToStrand([id, error](Mixer& m) {
-    if (Room* r = m.find(id)) r->answered = false;
     if (m.events_) m.events_->onLegError(id, core::ErrorCode::kBadSdp, error);
   });
 }
@@ -618,12 +600,8 @@ void Mixer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
   auto [mixer, room] = SignalContext::lock(data);
   if (!mixer || !room || room->stopping) return;
-  GstCapsRef caps(gst_pad_get_current_caps(pad));
-  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
-  const GstStructure* s = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
-  const char* media = s ? gst_structure_get_string(s, "media") : nullptr;
-  const bool video = media && std::string(media) == "video";
-  if (mixer->buildReceiveChain(*room, pad)) {
+  if (auto kind = mixer->buildReceiveChain(*room, pad)) {
+    const bool video = *kind == core::MediaKind::kVideo;
     const core::ParticipantId id = room->id;
     mixer->postToStrand([id, video](Mixer& m) { m.mediaReady(id, video); });
   }
@@ -631,7 +609,7 @@ void Mixer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
 
 // Runs on the streaming thread that announced the pad: link at once or the jitterbuffer stalls.
 // Each room's decoded media ends in a tee, so the strand can attach and detach consumers later.
-bool Mixer::buildReceiveChain(Room& room, GstPad* pad) {
+std::optional<core::MediaKind> Mixer::buildReceiveChain(Room& room, GstPad* pad) {
   GstCapsRef caps(gst_pad_get_current_caps(pad));
   if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
   const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
@@ -667,8 +645,9 @@ bool Mixer::buildReceiveChain(Room& room, GstPad* pad) {
   gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &dropEos, nullptr, nullptr);
   const bool linked = gst_pad_link(pad, sink.get()) == GST_PAD_LINK_OK;
   room.recvElements.insert(room.recvElements.end(), chain.begin(), chain.end());
-  if (teeSlot && linked) *teeSlot = chain.back();
-  return teeSlot && linked;
+  if (!teeSlot || !linked) return std::nullopt;
+  *teeSlot = chain.back();
+  return media == "video" ? core::MediaKind::kVideo : core::MediaKind::kAudio;
 }
 
 void Mixer::mediaReady(const core::ParticipantId& id, bool video) {

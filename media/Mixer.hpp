@@ -49,9 +49,6 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void stop();
 
   bool empty() const { return rooms_.empty(); }
-  std::size_t roomCount() const { return rooms_.size(); }
-  // Number of video decoders currently in the pipeline (tests: decode only what is visible).
-  int videoDecoderCount() const;
   GstElement* pipeline() const { return pipeline_.get(); }
 
  private:
@@ -99,7 +96,8 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   static void onAnswerSet(GstPromise* promise, gpointer data);
   static GstBusSyncReply onBusMessage(GstBus* bus, GstMessage* message, gpointer data);
   static GstPadProbeReturn onKeyframeRequest(GstPad* pad, GstPadProbeInfo* info, gpointer data);
-  bool buildReceiveChain(Room& room, GstPad* pad);
+  // The kind of stream linked to a tee, or nothing (a stream we do not use, or a link failure).
+  std::optional<core::MediaKind> buildReceiveChain(Room& room, GstPad* pad);
   void mediaReady(const core::ParticipantId& id, bool video);
   void legState(const core::ParticipantId& id, core::LegState state);
   void pipelineError(const std::string& source, const std::string& message);
