@@ -1,0 +1,1 @@
+#include "mcu/auth/OpenSslCrypto.hpp"

@@ -1,0 +1,1 @@
+#include "mcu/core/MemoryStore.hpp"

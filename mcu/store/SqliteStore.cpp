@@ -1,0 +1,1 @@
+#include "mcu/store/SqliteStore.hpp"

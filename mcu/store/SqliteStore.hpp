@@ -1,0 +1,2 @@
+#pragma once
+#include "mcu/core/Store.hpp"
