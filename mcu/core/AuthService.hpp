@@ -9,7 +9,8 @@
 //
 // Login failures are rate-limited per (username, client address) and per client address:
 // after `maxFailures` failures within `failureWindowSeconds`, further attempts get rate_limited
-// (429, retryAfter) until the window has passed; a success clears the username's count.
+// (429, retryAfter) until the window has passed; a success clears the username's count (and takes
+// those failures off the address's count).
 #include <initializer_list>
 #include <map>
 #include <mutex>
@@ -60,7 +61,7 @@ struct AccountPatch {
 };
 
 struct CreatedAccount {
-  Account account;             // passwordHash cleared
+  Account account;              // passwordHash cleared
   std::string initialPassword;  // the generated password, or empty when one was given
 };
 
@@ -86,32 +87,54 @@ class AuthService {
 
   // ---- the caller's own account ----
   Account me(const Caller& caller);
-  // bad_credentials when `oldPassword` is wrong; bad_field when the new one is too short.
-  // Clears mustChangePassword; other sessions of the account are revoked.
+  // bad_credentials when `oldPassword` is wrong (rate_limited after `maxFailures` of those, as a
+  // stolen token must not make an unlimited guessing oracle); bad_field when the new one is too
+  // short or the same as the old one.
+  // Clears mustChangePassword; other sessions of the account are revoked. (Store can only revoke
+  // all of an account's sessions, so for now the caller's ends too: the client logs in again.)
   void changePassword(const Caller& caller, const std::string& oldPassword,
                       const std::string& newPassword);
 
   // ---- administration (admin only) ----
   std::vector<Account> accounts(const Caller& caller);
-  // bad_field for a malformed username or short password; duplicate_username (409).
+  // bad_field for a malformed username or short password; duplicate_username (409). The new
+  // account is flagged mustChangePassword: the admin knows its password, generated or not.
   CreatedAccount createAccount(const Caller& caller, const NewAccount& request);
-  // not_found; an admin cannot disable or demote themself (bad_state). Disabling revokes the
-  // account's sessions.
+  // not_found; an admin cannot disable or demote themself (bad_state). Disabling, or resetting
+  // the password, revokes the account's sessions.
   Account updateAccount(const Caller& caller, AccountId id, const AccountPatch& patch);
 
  private:
-  struct Failures {
-    std::vector<UnixTime> times;
-  };
-  void checkRate(const std::string& key, UnixTime now);
-  void recordFailure(const std::string& key, UnixTime now);
+  // Rate limiting. An attempt is charged as a failure against all its keys before the password
+  // is checked, so concurrent guesses cannot slip past the limit together; a success then clears
+  // the first key (the username's) and takes the same failures off the others (the address's):
+  // a user's own typos, once they get in, do not count against their colleagues behind the same
+  // address, while failures against other usernames still do.
+  //
+  // rate_limited when any key is at its limit; otherwise charges the attempt.
+  void beginAttempt(const std::vector<std::string>& keys, UnixTime now);
+  void attemptSucceeded(const std::vector<std::string>& keys);
+  // Drops failures that have left the window. Caller holds mutex_.
+  void prune(std::vector<UnixTime>& times, UnixTime now) const;
+
+  // The caller's account; unauthorized when it is gone.
+  Account ownAccount(const Caller& caller);
+  // A hash no password matches, verified for unknown usernames so they take as long as known ones.
+  std::string dummyHash();
+  std::string generatePassword();
+  void checkPassword(const std::string& password) const;
+  AuditEntry auditOf(const Caller& caller, std::string action, std::string target,
+                     std::string detail = {}) const;
 
   Store& store_;
   Crypto& crypto_;
   const Clock& clock_;
   AuthSettings settings_;
+  // Guards the rate-limit table and the dummy hash only: Store and Crypto are thread-safe, and
+  // holding a lock across scrypt would stall every request behind a login.
   std::mutex mutex_;
-  std::map<std::string, Failures> failures_;
+  std::map<std::string, std::vector<UnixTime>> failures_;  // sorted failure times per key
+  std::string dummyHash_;
 };
 
 }  // namespace mcu::core
