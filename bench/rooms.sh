@@ -130,6 +130,7 @@ EOF
 PORT=""
 start_server() {
   "$SERVER" --config "$WORK/bench.json" --port 0 --state-dir "$WORK/state" \
+    --org-file "$REPO/configs/org/lao-cai.json" \
     >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   PORT=""

@@ -5,9 +5,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 args=()
+have_config=0
 while (($#)); do
   case $1 in
-    --port|--config) args+=("$1" "$2"); shift 2 ;;
+    --port) args+=("$1" "$2"); shift 2 ;;
+    # A site config names its own organisation tree (org.file); without one, the sample province.
+    --config) args+=("$1" "$2"); have_config=1; shift 2 ;;
     -h|--help) sed -n 2,4p "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -15,5 +18,6 @@ done
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh" mcu-server
 mkdir -p "$root/state"
+((have_config)) || args+=(--org-file "$root/configs/org/lao-cai.json")
 exec "${MCU_BUILD_DIR:-$root/build}/mcu/server/mcu-server" --state-dir "$root/state" \
   --web-root "$root/web-client" "${args[@]}"

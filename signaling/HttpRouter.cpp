@@ -38,11 +38,10 @@ int hexValue(char c) {
   return -1;
 }
 
-// A /join/CODE target: one non-empty segment after /join/.
-bool isJoinPath(const std::string& path) {
-  constexpr std::string_view kPrefix = "/join/";
-  return path.size() > kPrefix.size() && path.compare(0, kPrefix.size(), kPrefix) == 0 &&
-         path.find('/', kPrefix.size()) == std::string::npos;
+// `prefix` followed by one non-empty segment: /join/CODE, /room/SECRET.
+bool isOneSegmentUnder(std::string_view path, std::string_view prefix) {
+  return path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
+         path.find('/', prefix.size()) == std::string_view::npos;
 }
 
 bool isInside(const std::filesystem::path& file, const std::filesystem::path& root) {
@@ -90,6 +89,16 @@ std::optional<std::string> decodePath(std::string_view target) {
   return out;
 }
 
+std::string loggableTarget(std::string_view target) {
+  constexpr std::string_view kRoom = "/room/";
+  const auto path = target.substr(0, target.find_first_of("?#"));
+  const auto room = path.find(kRoom);
+  if (room == std::string_view::npos) return std::string(target);
+  const auto secretEnd = std::min(path.find('/', room + kRoom.size()), path.size());
+  return std::string(target.substr(0, room + kRoom.size())) + "***" +
+         std::string(target.substr(secretEnd));
+}
+
 HttpRouter::HttpRouter(std::filesystem::path webRoot) : webRoot_(std::move(webRoot)) {}
 
 bool HttpRouter::isWebSocketTarget(std::string_view target) {
@@ -107,7 +116,11 @@ HttpReply HttpRouter::handle(std::string_view method, std::string_view target) c
   if (*path == "/healthz") return HttpReply{200, "application/json", R"({"status":"ok"})", {}};
   if (*path == "/ws") return plain(426, "this endpoint speaks WebSocket only");
   if (*path == "/") return serveFile("/index.html");
-  if (isJoinPath(*path)) return serveFile("/room.html");
+  if (*path == "/host") return serveFile("/host.html");
+  // A bridge point's bookmark: the page reads the secret from its own path.
+  if (isOneSegmentUnder(*path, "/join/") || isOneSegmentUnder(*path, "/room/")) {
+    return serveFile("/room.html");
+  }
   return serveFile(*path);
 }
 

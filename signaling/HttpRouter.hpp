@@ -1,6 +1,7 @@
 #pragma once
-// What each plain HTTP request gets: /healthz, the room page for /join/CODE, and the web client's
-// static files. Pure request -> reply mapping (no sockets, no Beast) so it is unit-tested directly.
+// What each plain HTTP request gets: /healthz, the room page for /join/CODE and /room/SECRET, the
+// host console for /host, and the web client's static files. Pure request -> reply mapping (no
+// sockets, no Beast) so it is unit-tested directly.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -35,5 +36,8 @@ std::string_view contentTypeFor(const std::filesystem::path& file);
 // The path of a request target, percent-decoded, without query or fragment; nullopt when the
 // target is not an absolute path or its escapes are malformed.
 std::optional<std::string> decodePath(std::string_view target);
+// The target as a log line may show it: a room link's secret (/room/SECRET, also under /api/) is
+// a credential and is replaced by "***".
+std::string loggableTarget(std::string_view target);
 
 }  // namespace mcu::signaling

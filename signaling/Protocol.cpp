@@ -3,6 +3,8 @@
 #include <climits>
 #include <nlohmann/json.hpp>
 
+#include "signaling/TimeFormat.hpp"
+
 namespace mcu::signaling {
 
 using core::ErrorCode;
@@ -48,6 +50,14 @@ class Fields {
   std::string string(const char* name) const {
     return require(name, &json::is_string, "a string").get<std::string>();
   }
+  // An optional string: empty when absent.
+  std::string optionalString(const char* name) const {
+    const json* value = find(name);
+    if (!value) return {};
+    if (!value->is_string())
+      fail(ErrorCode::kMissingField, std::string(name) + " must be a string");
+    return value->get<std::string>();
+  }
 
  private:
   const json& object_;
@@ -69,7 +79,15 @@ CommandBody parseJoin(const Fields& f) {
       f.fail(ErrorCode::kUnsupportedVersion, "this server speaks protocol version 1");
     }
   }
-  return JoinCommand{core::JoinRequest{f.string("meeting"), f.string("name")}};
+  // A bridge point joins with its room-link secret (name and meeting come from the server); a
+  // guest with a meeting code and a name.
+  std::string room = f.optionalString("room");
+  if (!room.empty()) {
+    if (room.size() > 256) f.fail(ErrorCode::kBadField, "room is not a room-link secret");
+    return JoinCommand{
+        core::JoinRequest{f.optionalString("meeting"), f.optionalString("name"), std::move(room)}};
+  }
+  return JoinCommand{core::JoinRequest{f.string("meeting"), f.string("name"), {}}};
 }
 
 CommandBody parseAnswer(const Fields& f) {
@@ -150,6 +168,18 @@ struct ToJson {
   }
   json operator()(const core::LeftMsg& m) const { return withId("left", m.requestId); }
   json operator()(const core::AckMsg& m) const { return withId("ack", m.requestId); }
+  json operator()(const core::WaitingMsg& m) const {
+    json out = withId("waiting", m.requestId);
+    out["meeting"] = {{"code", m.meeting},
+                      {"title", m.title},
+                      {"startsAt", formatRfc3339(m.startsAt)},
+                      {"state", m.state}};
+    out["name"] = m.name;
+    return out;
+  }
+  json operator()(const core::MeetingEndedMsg& m) const {
+    return {{"type", "meeting-ended"}, {"meeting", m.meeting}, {"reason", m.reason}};
+  }
   json operator()(const core::ErrorMsg& m) const {
     json out = withId("error", m.requestId);
     out["code"] = core::errorName(m.code);

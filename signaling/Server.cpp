@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <stdexcept>
 #include <vector>
 
@@ -20,6 +21,9 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 const Log kLog{"signaling.server"};
+// REST calls are short but some hash a password (~100 ms): two threads keep one slow login from
+// holding up everyone without letting a burst of logins eat the machine's cores.
+constexpr std::size_t kApiThreads = 2;
 
 net::ssl::context makeTlsContext(const TlsFiles& files) {
   net::ssl::context tls(net::ssl::context::tls_server);
@@ -139,6 +143,7 @@ struct Server::Impl {
   std::shared_ptr<ServerState> state;
   SignalAdapter signal;
   std::shared_ptr<Listener> listener;
+  std::shared_ptr<net::thread_pool> apiPool;  // made by attachApi(); sessions hold weak_ptrs
 };
 
 Server::Server(net::io_context& io, const core::Config& config, core::Executor& coreExecutor)
@@ -150,6 +155,12 @@ Server::~Server() {
 
 void Server::attach(core::Conference& conference) {
   impl_->state->conference = &conference;
+}
+
+void Server::attachApi(RestApi& api) {
+  impl_->state->api = &api;
+  if (!impl_->apiPool) impl_->apiPool = std::make_shared<net::thread_pool>(kApiThreads);
+  impl_->state->apiPool = impl_->apiPool;
 }
 
 core::SignalPort& Server::signalPort() {
@@ -174,17 +185,24 @@ std::uint16_t Server::start() {
 }
 
 void Server::stop() {
-  if (!impl_->listener) return;
-  auto state = impl_->state;
-  // Set before the sweep is posted: a session registering after the sweep sees it and closes.
-  state->stopping = true;
-  impl_->listener->stop();
-  impl_->listener.reset();
-  state->coreExecutor.post([state] {
-    for (auto& [conn, weak] : state->sessions) {
-      if (auto session = weak.lock()) session->shutdown();
-    }
-  });
+  if (impl_->listener) {
+    auto state = impl_->state;
+    // Set before the sweep is posted: a session registering after the sweep sees it and closes.
+    state->stopping = true;
+    impl_->listener->stop();
+    impl_->listener.reset();
+    state->coreExecutor.post([state] {
+      for (auto& [conn, weak] : state->sessions) {
+        if (auto session = weak.lock()) session->shutdown();
+      }
+    });
+  }
+  // Calls already running finish (their replies reach sessions that are closing); queued ones
+  // are dropped, and later posts to the stopped pool never run.
+  if (impl_->apiPool) {
+    impl_->apiPool->stop();
+    impl_->apiPool->join();
+  }
 }
 
 }  // namespace mcu::signaling

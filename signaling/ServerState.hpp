@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@
 #include "signaling/HttpRouter.hpp"
 
 namespace mcu::signaling {
+
+class RestApi;
 
 // A connection that Server::stop() can end from any thread.
 class Closable {
@@ -39,6 +42,11 @@ struct ServerState {
   core::Executor& coreExecutor;
   HttpRouter router;
   std::optional<boost::asio::ssl::context> tls;  // loaded by Server::start(), then read-only
+  // Set by Server::attachApi() before start(), then read-only. RestApi runs only on the pool,
+  // which Server owns: sessions merely observe it, so a queued call keeps neither the pool nor
+  // the API alive after Server::stop().
+  RestApi* api = nullptr;
+  std::weak_ptr<boost::asio::thread_pool> apiPool;
   std::atomic<core::ConnectionId> nextConnection{1};
   // Set by Server::stop(); work already posted to the core executor then no longer reaches the
   // conference, which may be torn down right after.

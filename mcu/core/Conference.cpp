@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "mcu/core/ServiceError.hpp"
+
 namespace mcu::core {
 
 namespace {
@@ -57,10 +59,9 @@ int utf8Length(const std::string& s) {
   return count;
 }
 
-Conference::Conference(const Config& config, Timers& timers, MediaPort& media, SignalPort& signal)
-    : config_(config), timers_(timers), media_(media), signal_(signal) {
-  for (const auto& m : config.meetings) meetings_[m.code] = Meeting{m, {}};
-}
+Conference::Conference(const Config& config, Timers& timers, MediaPort& media, SignalPort& signal,
+                       RoomDirectory* rooms)
+    : config_(config), timers_(timers), media_(media), signal_(signal), rooms_(rooms) {}
 
 Conference::~Conference() {
   *alive_ = false;
@@ -69,48 +70,150 @@ Conference::~Conference() {
 
 // ---------------------------------------------------------------- signaling side
 
+namespace {
+
+// The protocol's error for a refusal from the room directory.
+ErrorCode joinErrorOf(const ServiceError& e) {
+  const std::string& c = e.code();
+  if (c == "not_found") return ErrorCode::kUnknownMeeting;
+  if (c == "meeting_closed") return ErrorCode::kMeetingClosed;
+  if (c == "meeting_locked") return ErrorCode::kMeetingLocked;
+  if (c == "not_invited" || c == "forbidden") return ErrorCode::kNotInvited;
+  if (c == "link_revoked") return ErrorCode::kLinkRevoked;
+  if (c == "unauthorized") return ErrorCode::kUnauthorized;
+  return ErrorCode::kInternal;
+}
+
+}  // namespace
+
 void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& request) {
   if (byConnection_.count(conn)) {
     return replyError(conn, req, ErrorCode::kAlreadyJoined, "this connection already joined");
   }
-  const std::string name = trim(request.name);
-  const int nameLength = utf8Length(name);
-  if (name.empty() || nameLength < 0 || hasControlChars(name) ||
-      nameLength > config_.limits.maxNameLength) {
-    return replyError(conn, req, ErrorCode::kBadField,
-                      "name must be 1-" + std::to_string(config_.limits.maxNameLength) +
-                          " characters of valid UTF-8 text");
+  if (waiting_.count(conn)) {
+    return replyError(conn, req, ErrorCode::kAlreadyJoined, "this connection is already waiting");
   }
-  auto it = meetings_.find(request.meeting);
-  if (it == meetings_.end()) {
-    return replyError(conn, req, ErrorCode::kUnknownMeeting, "no meeting with this code");
+  std::string name;
+  if (request.room.empty()) {
+    name = trim(request.name);
+    const int nameLength = utf8Length(name);
+    if (name.empty() || nameLength < 0 || hasControlChars(name) ||
+        nameLength > config_.limits.maxNameLength) {
+      return replyError(conn, req, ErrorCode::kBadField,
+                        "name must be 1-" + std::to_string(config_.limits.maxNameLength) +
+                            " characters of valid UTF-8 text");
+    }
   }
-  Meeting& meeting = it->second;
-  if (!meeting.config.open) {
-    return replyError(conn, req, ErrorCode::kMeetingClosed, "the meeting is not open");
+  Admission admission;
+  try {
+    admission = admit(request, name);
+  } catch (const ServiceError& e) {
+    if (e.code() == "meeting_closed" && tryWaiting(conn, req, request)) return;
+    return replyError(conn, req, joinErrorOf(e), e.what());
+  } catch (const std::exception& e) {
+    return replyError(conn, req, ErrorCode::kInternal, "the meeting could not be looked up");
+  }
+  LiveMeeting& meeting = meetings_[admission.code];
+  if (meeting.code.empty()) {
+    meeting.code = admission.code;
+    meeting.title = admission.title;
   }
   if (static_cast<int>(meeting.order.size()) >= config_.limits.maxRoomsPerMeeting) {
+    if (meeting.order.empty()) meetings_.erase(admission.code);
     return replyError(conn, req, ErrorCode::kMeetingFull, "the meeting is full");
   }
 
   Participant p;
   p.id = "p" + std::to_string(nextParticipant_++);
   p.conn = conn;
-  p.meeting = meeting.config.code;
-  p.entry = RosterEntry{p.id, name, false, false};
+  p.meeting = meeting.code;
+  p.admission = admission;
+  p.entry = RosterEntry{p.id, admission.displayName, false, false};
   const ParticipantId id = p.id;
   const RosterEntry entry = p.entry;
   const auto others = connectionsIn(meeting, id);
   participants_.emplace(id, std::move(p));
   byConnection_[conn] = id;
   meeting.order.push_back(id);
+  if (rooms_) {
+    try {
+      rooms_->roomJoined(admission);
+    } catch (const std::exception&) {
+      // The roll is informational; the room is in the meeting either way.
+    }
+  }
 
-  signal_.send(conn, JoinedMsg{req, meeting.config.code, meeting.config.title, id,
-                               roster(meeting.config.code)});
+  signal_.send(conn, JoinedMsg{req, meeting.code, meeting.title, id, roster(meeting.code)});
   if (!others.empty()) signal_.broadcast(others, ParticipantJoinedMsg{entry});
-  media_.addParticipant(meeting.config.code, id, name);
+  media_.addParticipant(meeting.code, id, admission.displayName);
   applyLayout(meeting);
   armAnswerTimer(participants_.at(id));
+}
+
+Admission Conference::admit(const JoinRequest& request, const std::string& guestName) {
+  if (rooms_) return rooms_->admit(request.meeting, request.room, guestName);
+  if (!request.room.empty()) {
+    throw ServiceError(Status::kUnauthorized, "unauthorized", "room links are not enabled");
+  }
+  for (const auto& m : config_.meetings) {
+    if (m.code != request.meeting) continue;
+    if (!m.open) throw ServiceError(Status::kConflict, "meeting_closed", "the meeting is not open");
+    return Admission{0, m.code, m.title, {}, guestName};
+  }
+  throw ServiceError(Status::kNotFound, "not_found", "no meeting with this code");
+}
+
+// A bridge point whose meeting is scheduled waits for it to open; anyone else is refused.
+bool Conference::tryWaiting(ConnectionId conn, RequestId req, const JoinRequest& request) {
+  if (!rooms_ || request.room.empty()) return false;
+  std::optional<Meeting> meeting;
+  std::string name;
+  try {
+    Landing landing = rooms_->landing(request.room);
+    meeting = std::move(landing.meeting);
+    name = std::move(landing.unitName);
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (!meeting || meeting->state != MeetingState::kScheduled) return false;
+  if (!request.meeting.empty() && request.meeting != meeting->code) return false;
+  waiting_[conn] = Waiting{meeting->code, request};
+  signal_.send(conn, WaitingMsg{req, meeting->code, meeting->title, meeting->startsAt,
+                                std::string(meetingStateName(meeting->state)), name});
+  return true;
+}
+
+void Conference::meetingChanged(const Meeting& meeting) {
+  const bool ended =
+      meeting.state == MeetingState::kEnded || meeting.state == MeetingState::kCancelled;
+  const bool open = meeting.state == MeetingState::kOpen || meeting.state == MeetingState::kLive;
+  const std::string reason = meeting.state == MeetingState::kCancelled ? "cancelled" : "closed";
+  // Waiting rooms: join now, or hear that the meeting will not happen.
+  std::vector<std::pair<ConnectionId, JoinRequest>> toJoin;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->second.meeting != meeting.code || !(ended || (open && !meeting.locked))) {
+      ++it;
+      continue;
+    }
+    if (ended) {
+      signal_.send(it->first, MeetingEndedMsg{meeting.code, reason});
+    } else {
+      toJoin.emplace_back(it->first, it->second.request);
+    }
+    it = waiting_.erase(it);
+  }
+  for (const auto& [conn, request] : toJoin) join(conn, std::nullopt, request);
+  if (!ended) return;
+  auto it = meetings_.find(meeting.code);
+  if (it == meetings_.end()) return;
+  const std::vector<ParticipantId> inMeeting = it->second.order;
+  for (const auto& id : inMeeting) {
+    Participant* p = find(id);
+    if (!p) continue;
+    const ConnectionId conn = p->conn;
+    removeParticipant(id);
+    signal_.send(conn, MeetingEndedMsg{meeting.code, reason});
+  }
 }
 
 void Conference::answer(ConnectionId conn, RequestId req, const std::string& sdp) {
@@ -155,6 +258,7 @@ void Conference::setMuted(ConnectionId conn, RequestId req, MediaKind kind, bool
 }
 
 void Conference::leave(ConnectionId conn, RequestId req) {
+  if (waiting_.erase(conn)) return signal_.send(conn, LeftMsg{req});
   Participant* p = participantOf(conn);
   if (!p) return replyError(conn, req, ErrorCode::kNotJoined, "not in a meeting");
   removeParticipant(p->id);
@@ -162,6 +266,7 @@ void Conference::leave(ConnectionId conn, RequestId req) {
 }
 
 void Conference::disconnected(ConnectionId conn) {
+  waiting_.erase(conn);
   if (Participant* p = participantOf(conn)) removeParticipant(p->id);
 }
 
@@ -215,10 +320,6 @@ void Conference::onLegError(const ParticipantId& participant, ErrorCode code,
 
 // ---------------------------------------------------------------- queries
 
-bool Conference::hasMeeting(const std::string& code) const {
-  return meetings_.count(code) > 0;
-}
-
 std::vector<RosterEntry> Conference::roster(const std::string& meeting) const {
   std::vector<RosterEntry> out;
   auto it = meetings_.find(meeting);
@@ -249,7 +350,14 @@ void Conference::removeParticipant(ParticipantId id) {
   if (it == participants_.end()) return;
   Participant& p = it->second;
   cancelAnswerTimer(p);
-  Meeting& meeting = meetings_.at(p.meeting);
+  auto meetingIt = meetings_.find(p.meeting);
+  LiveMeeting& meeting = meetingIt->second;
+  if (rooms_) {
+    try {
+      rooms_->roomLeft(p.admission);
+    } catch (const std::exception&) {
+    }
+  }
   meeting.order.erase(std::remove(meeting.order.begin(), meeting.order.end(), id),
                       meeting.order.end());
   media_.removeParticipant(p.meeting, id);
@@ -257,7 +365,11 @@ void Conference::removeParticipant(ParticipantId id) {
   participants_.erase(it);
   const auto others = connectionsIn(meeting, id);
   if (!others.empty()) signal_.broadcast(others, ParticipantLeftMsg{id});
-  if (!meeting.order.empty()) applyLayout(meeting);
+  if (!meeting.order.empty()) {
+    applyLayout(meeting);
+  } else {
+    meetings_.erase(meetingIt);
+  }
 }
 
 void Conference::armAnswerTimer(Participant& p) {
@@ -282,7 +394,7 @@ void Conference::cancelAnswerTimer(Participant& p) {
   p.answerTimer.reset();
 }
 
-void Conference::applyLayout(const Meeting& meeting) {
+void Conference::applyLayout(const LiveMeeting& meeting) {
   const auto rects =
       gridLayout(static_cast<int>(meeting.order.size()), config_.video.width, config_.video.height);
   std::vector<TilePlacement> tiles;
@@ -291,10 +403,10 @@ void Conference::applyLayout(const Meeting& meeting) {
     const auto& p = participants_.at(meeting.order[i]);
     tiles.push_back(TilePlacement{p.id, p.entry.name, rects[i]});
   }
-  media_.setLayout(meeting.config.code, tiles);
+  media_.setLayout(meeting.code, tiles);
 }
 
-std::vector<ConnectionId> Conference::connectionsIn(const Meeting& meeting,
+std::vector<ConnectionId> Conference::connectionsIn(const LiveMeeting& meeting,
                                                     const ParticipantId& except) const {
   std::vector<ConnectionId> out;
   for (const auto& id : meeting.order) {

@@ -12,12 +12,16 @@
 #include "mcu/core/Executor.hpp"
 #include "mcu/core/Messages.hpp"
 #include "mcu/core/Ports.hpp"
+#include "mcu/core/RoomDirectory.hpp"
 
 namespace mcu::core {
 
 class Conference : public MediaEvents {
  public:
-  Conference(const Config& config, Timers& timers, MediaPort& media, SignalPort& signal);
+  // Without `rooms`, the config's meetings are the only ones (open ones admit anyone); with it,
+  // every join is admitted by the directory (MeetingService), standing meetings included.
+  Conference(const Config& config, Timers& timers, MediaPort& media, SignalPort& signal,
+             RoomDirectory* rooms = nullptr);
   ~Conference() override;
   Conference(const Conference&) = delete;
   Conference& operator=(const Conference&) = delete;
@@ -30,6 +34,10 @@ class Conference : public MediaEvents {
   void leave(ConnectionId conn, RequestId req);
   void disconnected(ConnectionId conn);
 
+  // ---- from the meeting service (posted to the core executor) ----
+  // Opened: waiting rooms join. Ended or cancelled: rooms in it get meeting-ended and leave.
+  void meetingChanged(const Meeting& meeting);
+
   // ---- from the media layer (MediaEvents) ----
   void onLocalOffer(const ParticipantId& participant, const std::string& sdp) override;
   void onLocalCandidate(const ParticipantId& participant, int sdpMLineIndex,
@@ -39,7 +47,6 @@ class Conference : public MediaEvents {
                   const std::string& message) override;
 
   // ---- queries (health, metrics, tests) ----
-  bool hasMeeting(const std::string& code) const;
   std::vector<RosterEntry> roster(const std::string& meeting) const;
   std::size_t participantCount() const { return participants_.size(); }
   std::size_t liveMeetingCount() const;
@@ -50,24 +57,33 @@ class Conference : public MediaEvents {
     ParticipantId id;
     ConnectionId conn = 0;
     std::string meeting;
+    Admission admission;
     RosterEntry entry;
     Negotiation negotiation = Negotiation::kAwaitingOffer;
     LegState legState = LegState::kNew;
     RequestId answerRequest;
     std::optional<TimerId> answerTimer;
   };
-  struct Meeting {
-    MeetingConfig config;
+  struct LiveMeeting {
+    std::string code;
+    std::string title;
     std::vector<ParticipantId> order;  // join order: the grid's order
   };
+  // A bridge point that asked to join a meeting that is not open yet.
+  struct Waiting {
+    std::string meeting;
+    JoinRequest request;
+  };
 
+  Admission admit(const JoinRequest& request, const std::string& guestName);
+  bool tryWaiting(ConnectionId conn, RequestId req, const JoinRequest& request);
   Participant* participantOf(ConnectionId conn);
   Participant* find(const ParticipantId& id);
   void removeParticipant(ParticipantId id);
   void armAnswerTimer(Participant& p);
   void cancelAnswerTimer(Participant& p);
-  void applyLayout(const Meeting& meeting);
-  std::vector<ConnectionId> connectionsIn(const Meeting& meeting,
+  void applyLayout(const LiveMeeting& meeting);
+  std::vector<ConnectionId> connectionsIn(const LiveMeeting& meeting,
                                           const ParticipantId& except) const;
   void replyError(ConnectionId conn, RequestId req, ErrorCode code, const std::string& message);
 
@@ -75,7 +91,9 @@ class Conference : public MediaEvents {
   Timers& timers_;
   MediaPort& media_;
   SignalPort& signal_;
-  std::map<std::string, Meeting> meetings_;
+  RoomDirectory* rooms_;
+  std::map<std::string, LiveMeeting> meetings_;  // meetings with rooms in them, by code
+  std::map<ConnectionId, Waiting> waiting_;
   std::map<ParticipantId, Participant> participants_;
   std::map<ConnectionId, ParticipantId> byConnection_;
   std::uint64_t nextParticipant_ = 1;

@@ -51,6 +51,21 @@ struct Config {
     int answerTimeoutMs = 15000;
     int maxNameLength = 64;
   } limits;
+  struct Org {
+    // The organisation tree seeded into the store on first start (JSON or CSV).
+    std::string file = "configs/org/lao-cai.json";
+  } org;
+  struct Store {
+    std::string path;  // SQLite database file; empty: mcu.db in server.stateDir
+  } store;
+  struct Auth {
+    int sessionTtlMinutes = 720;
+    int maxLoginFailures = 5;
+    int loginWindowSeconds = 300;
+    int minPasswordLength = 10;
+    int scryptCost = 15;  // log2 of scrypt's N: 15 = 32 MiB and ~0.1 s per hash
+  } auth;
+  // Standing meetings: always open to anyone with the code (demonstrations, test calls).
   std::vector<MeetingConfig> meetings = {{"demo", "Phòng họp thử nghiệm", true}};
   std::string logLevel = "info";
 };

@@ -22,6 +22,14 @@ std::string_view errorName(ErrorCode code) {
       return "meeting_closed";
     case ErrorCode::kMeetingFull:
       return "meeting_full";
+    case ErrorCode::kMeetingLocked:
+      return "meeting_locked";
+    case ErrorCode::kNotInvited:
+      return "not_invited";
+    case ErrorCode::kUnauthorized:
+      return "unauthorized";
+    case ErrorCode::kLinkRevoked:
+      return "link_revoked";
     case ErrorCode::kAlreadyJoined:
       return "already_joined";
     case ErrorCode::kNotJoined:

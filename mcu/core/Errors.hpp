@@ -16,6 +16,10 @@ enum class ErrorCode {
   kUnknownMeeting,  // no meeting with that code
   kMeetingClosed,   // meeting exists but is not open
   kMeetingFull,     // room limit reached
+  kMeetingLocked,   // the host locked the meeting
+  kNotInvited,      // the room is not invited / the meeting admits invited rooms only
+  kUnauthorized,    // the room link is not valid
+  kLinkRevoked,     // the room link was replaced or revoked
   kAlreadyJoined,   // join twice on one connection
   kNotJoined,       // media message before join
   kBadSdp,          // answer does not parse or does not match the offer

@@ -9,8 +9,8 @@
 // A bridge point may join a meeting that invites it (through its room link) while the meeting is
 // open or live and not locked; with access "anyone", also whoever has the join code.
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -19,6 +19,7 @@
 
 #include "mcu/core/AuthService.hpp"
 #include "mcu/core/OrgTree.hpp"
+#include "mcu/core/RoomDirectory.hpp"
 #include "mcu/core/Security.hpp"
 #include "mcu/core/ServiceError.hpp"
 #include "mcu/core/Store.hpp"
@@ -37,7 +38,7 @@ struct InviteSelection {
 struct MeetingDraft {
   std::string title;  // 1..200 characters
   UnixTime startsAt = 0;
-  UnixTime endsAt = 0;  // after startsAt, at most 24 h later, not in the past
+  UnixTime endsAt = 0;    // after startsAt, at most 24 h later, not in the past
   AccountId chairId = 0;  // 0: the creator; must be an enabled admin or host account
   MeetingAccess access = MeetingAccess::kInvited;
   std::string code;  // empty: generated; else [a-z0-9-]{3,32}, unique
@@ -67,22 +68,6 @@ struct RollEntry {
 };
 std::string_view rollStatusName(RollEntry::Status status);  // never_joined, connected, left
 
-// What the conference model gets when a room may join.
-struct Admission {
-  MeetingId meetingId = 0;
-  std::string code;
-  std::string title;
-  std::string unitId;       // empty for a guest (joined with the code)
-  std::string displayName;  // the unit's name for a bridge point, the given name for a guest
-};
-
-// Where a room link lands: its unit and its current or next meeting.
-struct Landing {
-  std::string unitId;
-  std::string unitName;
-  std::optional<Meeting> meeting;  // open/live first, else the next scheduled; none: nothing planned
-};
-
 // Told about every change of a meeting's state, lock or deletion, after the change is stored
 // and outside the service's lock, on the thread that made the change.
 class MeetingListener {
@@ -91,15 +76,18 @@ class MeetingListener {
   virtual void onMeetingChanged(const Meeting& meeting) = 0;
 };
 
-class MeetingService {
+class MeetingService : public RoomDirectory {
  public:
   MeetingService(Store& store, Crypto& crypto, const Clock& clock);
   void setListener(MeetingListener* listener);  // before use
 
   // ---- organisation tree ----
-  // At start: the store's latest tree, else `seed` saved as version 1. Throws OrgTreeError if the
-  // stored tree no longer validates.
-  void loadTree(const std::vector<Unit>& seed);
+  // At start: the store's latest tree, else the units `seed` returns (e.g. read from configs/),
+  // saved as version 1. Throws OrgTreeError if the tree does not validate.
+  void loadTree(const std::function<std::vector<Unit>()>& seed);
+  void loadTree(const std::vector<Unit>& seed) {
+    loadTree([&seed] { return seed; });
+  }
   std::shared_ptr<const OrgTree> tree() const;
   std::int64_t treeVersion() const;
   // Admin only. Validates (OrgTreeError -> bad_field listing the problems); every unit id that
@@ -125,31 +113,44 @@ class MeetingService {
   void revokeRoomLink(const Caller& caller, const std::string& unitId);
   std::vector<RoomLink> roomLinks(const Caller& caller);
 
-  // ---- rooms (the conference model; no caller) ----
-  // link_revoked / unauthorized for a bad secret.
-  Landing landing(const std::string& roomSecret);
-  // With a secret: the bridge point joins `code`, or its current meeting when `code` is empty.
-  // Without: a guest joins `code` with `guestName`. Errors: not_found (no such meeting),
-  // not_invited, meeting_closed (not open/live yet or any more), meeting_locked.
+  // ---- rooms (RoomDirectory, for the conference model; no caller) ----
+  // unauthorized for an unknown secret, link_revoked for a revoked one.
+  Landing landing(const std::string& roomSecret) override;
+  // Errors: not_found (no such meeting), not_invited, meeting_closed (not open/live yet or any
+  // more), meeting_locked. A room link admits to the meetings that invite its unit (or to any
+  // meeting with access "anyone").
   Admission admit(const std::string& code, const std::string& roomSecret,
-                  const std::string& guestName);
-  // Presence, for the roll and the live state: the first join of an open meeting makes it live.
-  void roomJoined(MeetingId meeting, const std::string& unitId, const std::string& name);
-  void roomLeft(MeetingId meeting, const std::string& unitId, const std::string& name);
+                  const std::string& guestName) override;
+  void roomJoined(const Admission& admission) override;
+  void roomLeft(const Admission& admission) override;
+
+  // A meeting from the config that is always open to anyone with its code (e.g. "demo"); not
+  // stored, no roll. Its code cannot be taken by a stored meeting.
+  void addStandingMeeting(const std::string& code, const std::string& title);
 
   // Audit entries of the conference model (chair actions, joins) go through here too.
   void audit(const AuditEntry& entry);
 
  private:
-  // ... implementation state
   struct Presence {
     std::string name;
     int connections = 0;
     UnixTime firstJoinedAt = 0;
     UnixTime lastChangeAt = 0;
   };
-  Meeting transition(const Caller& caller, MeetingId id, const char* action,
+  // Applies `change` to a stored meeting under the lock, stores it with an audit entry and
+  // notifies the listener outside the lock. `change` throws ServiceError to refuse.
+  Meeting transition(const Caller& caller, MeetingId id, const std::string& action,
                      const std::function<void(Meeting&)>& change);
+  Meeting load(MeetingId id);  // not_found
+  std::vector<std::string> expand(const InviteSelection& selection) const;
+  void validate(const Meeting& meeting, bool checkStart) const;
+  AuditEntry auditOf(const Caller& caller, const std::string& action, const std::string& target,
+                     const std::string& detail = {}) const;
+  std::string generateCode();
+  // The unit's live id and the former ids that resolve to it.
+  std::vector<std::string> idsOf(const Unit& unit) const;
+  const RoomLink& activeLink(const std::string& secret, RoomLink& storage);
   void notify(const Meeting& meeting);
 
   Store& store_;
@@ -159,6 +160,7 @@ class MeetingService {
   mutable std::mutex mutex_;
   std::shared_ptr<const OrgTree> tree_;
   std::int64_t treeVersion_ = 0;
+  std::map<std::string, std::string> standing_;  // code -> title
   // meeting -> (unit id, or "guest:" + name) -> presence
   std::map<MeetingId, std::map<std::string, Presence>> presence_;
 };

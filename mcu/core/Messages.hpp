@@ -32,8 +32,9 @@ struct RosterEntry {
 
 // ---- client -> server requests (already validated for shape by the signaling layer) ----
 struct JoinRequest {
-  std::string meeting;
-  std::string name;
+  std::string meeting;  // may be empty with `room`: the room's current meeting
+  std::string name;     // ignored with `room`: the bridge point's unit name is used
+  std::string room;     // a bridge point's room-link secret; empty for a guest
 };
 
 // ---- server -> client messages ----
@@ -43,6 +44,20 @@ struct JoinedMsg {
   std::string meetingTitle;
   ParticipantId you;
   std::vector<RosterEntry> roster;  // includes you
+};
+// The room's meeting is not open yet; it is joined automatically when the host opens it.
+struct WaitingMsg {
+  RequestId requestId;
+  std::string meeting;  // code
+  std::string title;
+  std::int64_t startsAt = 0;  // Unix seconds
+  std::string state;          // "scheduled"
+  std::string name;           // the waiting bridge point's name
+};
+// The host closed or cancelled the meeting; the room is out of it.
+struct MeetingEndedMsg {
+  std::string meeting;
+  std::string reason;  // "closed", "cancelled"
 };
 struct OfferMsg {
   std::string sdp;
@@ -75,8 +90,8 @@ struct ErrorMsg {
   std::string message;
 };
 
-using ServerMessage =
-    std::variant<JoinedMsg, OfferMsg, CandidateMsg, ParticipantJoinedMsg, ParticipantLeftMsg,
-                 ParticipantUpdatedMsg, MediaStateMsg, LeftMsg, AckMsg, ErrorMsg>;
+using ServerMessage = std::variant<JoinedMsg, OfferMsg, CandidateMsg, ParticipantJoinedMsg,
+                                   ParticipantLeftMsg, ParticipantUpdatedMsg, MediaStateMsg,
+                                   LeftMsg, AckMsg, ErrorMsg, WaitingMsg, MeetingEndedMsg>;
 
 }  // namespace mcu::core

@@ -119,7 +119,8 @@ core::Config parseConfig(const std::string& text) {
   Section top(root, "config");
   json unused;
   top.get("logLevel", config.logLevel);
-  for (const char* key : {"server", "video", "audio", "ice", "limits", "meetings"}) {
+  for (const char* key :
+       {"server", "video", "audio", "ice", "limits", "org", "store", "auth", "meetings"}) {
     top.get(key, unused);
   }
   top.done();
@@ -141,6 +142,25 @@ core::Config parseConfig(const std::string& text) {
         .get("answerTimeoutMs", config.limits.answerTimeoutMs)
         .get("maxNameLength", config.limits.maxNameLength)
         .done();
+  }
+  if (root.contains("org")) Section(root["org"], "org").get("file", config.org.file).done();
+  if (root.contains("store")) {
+    Section(root["store"], "store").get("path", config.store.path).done();
+  }
+  if (root.contains("auth")) {
+    auto& a = config.auth;
+    Section(root["auth"], "auth")
+        .get("sessionTtlMinutes", a.sessionTtlMinutes)
+        .get("maxLoginFailures", a.maxLoginFailures)
+        .get("loginWindowSeconds", a.loginWindowSeconds)
+        .get("minPasswordLength", a.minPasswordLength)
+        .get("scryptCost", a.scryptCost)
+        .done();
+    if (a.sessionTtlMinutes < 1) throw std::runtime_error("auth.sessionTtlMinutes: 1..");
+    if (a.maxLoginFailures < 1) throw std::runtime_error("auth.maxLoginFailures: 1..");
+    if (a.loginWindowSeconds < 1) throw std::runtime_error("auth.loginWindowSeconds: 1..");
+    if (a.minPasswordLength < 8) throw std::runtime_error("auth.minPasswordLength: 8..");
+    if (a.scryptCost < 10 || a.scryptCost > 20) throw std::runtime_error("auth.scryptCost: 10..20");
   }
   if (root.contains("meetings")) readMeetings(root["meetings"], config.meetings);
   return config;

@@ -11,10 +11,17 @@
 #include <thread>
 #include <vector>
 
+#include "mcu/auth/OpenSslCrypto.hpp"
+#include "mcu/core/AuthService.hpp"
 #include "mcu/core/Conference.hpp"
+#include "mcu/core/MeetingService.hpp"
 #include "mcu/server/AsioExecutor.hpp"
 #include "mcu/server/ConfigLoader.hpp"
+#include "mcu/server/OrgTreeLoader.hpp"
+#include "mcu/server/SystemClock.hpp"
+#include "mcu/store/SqliteStore.hpp"
 #include "media/MediaPort.hpp"
+#include "signaling/RestApi.hpp"
 #include "signaling/Server.hpp"
 
 namespace {
@@ -25,11 +32,12 @@ struct Options {
   std::string stateDir;
   std::string webRoot;
   std::string bind;
+  std::string orgFile;
 };
 
 void usage() {
   std::cerr << "usage: mcu-server [--config FILE] [--port N] [--bind ADDR] [--state-dir DIR]"
-               " [--web-root DIR]\n";
+               " [--web-root DIR] [--org-file FILE]\n";
 }
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -45,6 +53,7 @@ bool parseArgs(int argc, char** argv, Options& o) {
     if (a == "--state-dir" && value(o.stateDir)) continue;
     if (a == "--web-root" && value(o.webRoot)) continue;
     if (a == "--bind" && value(o.bind)) continue;
+    if (a == "--org-file" && value(o.orgFile)) continue;
     if (a == "--port" && value(v)) {
       o.port = std::stoi(v);
       if (o.port < 0 || o.port > 65535) return false;
@@ -62,7 +71,29 @@ mcu::core::Config buildConfig(const Options& o) {
   if (!o.stateDir.empty()) config.server.stateDir = o.stateDir;
   if (!o.webRoot.empty()) config.server.webRoot = o.webRoot;
   if (!o.bind.empty()) config.server.bind = o.bind;
+  if (!o.orgFile.empty()) config.org.file = o.orgFile;
   return config;
+}
+
+// Hands the meeting service's changes (made on an HTTP thread) to the conference model on the
+// core executor.
+class MeetingChanges final : public mcu::core::MeetingListener {
+ public:
+  MeetingChanges(mcu::core::Executor& core, mcu::core::Conference*& conference)
+      : core_(core), conference_(conference) {}
+  void onMeetingChanged(const mcu::core::Meeting& meeting) override {
+    core_.post([this, meeting] {
+      if (conference_) conference_->meetingChanged(meeting);
+    });
+  }
+
+ private:
+  mcu::core::Executor& core_;
+  mcu::core::Conference*& conference_;
+};
+
+std::vector<mcu::core::Unit> parseUnits(const std::string& body, bool csv) {
+  return csv ? mcu::server::parseOrgUnitsCsv(body) : mcu::server::parseOrgUnitsJson(body);
 }
 
 }  // namespace
@@ -82,18 +113,54 @@ int main(int argc, char** argv) {
     const mcu::core::Config config = buildConfig(options);
     mcu::media::initGStreamer();
 
+    // The store, accounts and meetings.
+    const std::filesystem::path stateDir(config.server.stateDir);
+    std::filesystem::create_directories(stateDir);
+    mcu::store::SqliteStore store(config.store.path.empty() ? (stateDir / "mcu.db").string()
+                                                            : config.store.path);
+    mcu::auth::OpenSslCrypto crypto(
+        mcu::auth::OpenSslCrypto::loadOrCreateSigningKey(stateDir / "signing.key"),
+        config.auth.scryptCost);
+    mcu::server::SystemClock clock;
+    mcu::core::AuthSettings authSettings;
+    authSettings.sessionTtlSeconds = config.auth.sessionTtlMinutes * 60;
+    authSettings.maxFailures = config.auth.maxLoginFailures;
+    authSettings.failureWindowSeconds = config.auth.loginWindowSeconds;
+    authSettings.minPasswordLength = config.auth.minPasswordLength;
+    mcu::core::AuthService auth(store, crypto, clock, authSettings);
+    mcu::core::MeetingService meetings(store, crypto, clock);
+    meetings.loadTree([&] { return mcu::server::loadOrgTree(config.org.file).units(); });
+    for (const auto& m : config.meetings) {
+      if (m.open) meetings.addStandingMeeting(m.code, m.title);
+    }
+    const auto adminPassword = auth.bootstrapAdmin();
+
     boost::asio::io_context io;
     mcu::server::AsioExecutor core(io);
+    mcu::core::Conference* conferencePtr = nullptr;
+    MeetingChanges changes(core, conferencePtr);
+    meetings.setListener(&changes);
     mcu::media::GstMediaPort media(config, core);
     mcu::signaling::Server server(io, config, core);
-    mcu::core::Conference conference(config, core, media, server.signalPort());
+    mcu::core::Conference conference(config, core, media, server.signalPort(), &meetings);
+    conferencePtr = &conference;
     media.setEvents(&conference);
     server.attach(conference);
+    mcu::signaling::RestApi api(
+        auth, meetings, parseUnits,
+        [&store](std::int64_t before, std::size_t limit) { return store.audit(before, limit); });
+    server.attachApi(api);
     const std::uint16_t port = server.start();
 
     const std::string base =
         "https://" + config.server.publicHost + ":" + std::to_string(port) + "/";
+    if (adminPassword) {  // printed before "listening", which tools wait for
+      std::cout << "First start: created the account 'admin' with the one-time password "
+                << *adminPassword << " (shown only now; it must be changed at first login)"
+                << std::endl;
+    }
     std::cout << "mcu-server listening on " << base << std::endl;
+    std::cout << "Host console: " << base << "host" << std::endl;
     if (!config.meetings.empty()) {
       std::cout << "Open " << base << "join/" << config.meetings.front().code << std::endl;
     }
@@ -103,6 +170,7 @@ int main(int argc, char** argv) {
       std::cerr << "mcu-server: stopping" << std::endl;
       server.stop();
       core.post([&] {
+        conferencePtr = nullptr;
         media.shutdown();
         io.stop();
       });

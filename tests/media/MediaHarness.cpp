@@ -63,7 +63,7 @@ TestPeer& MediaHarness::join(core::ConnectionId conn, const std::string& name,
     std::lock_guard lock(mu_);
     peers_[conn] = std::move(peer);
   }
-  onStrand([&] { conference_->join(conn, 1, core::JoinRequest{meeting, name}); });
+  onStrand([&] { conference_->join(conn, 1, core::JoinRequest{meeting, name, {}}); });
   return ref;
 }
 

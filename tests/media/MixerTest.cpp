@@ -127,7 +127,7 @@ TEST(MixerMediaTest, BadAnswersAreRefusedAndTheMeetingCarriesOn) {
   ASSERT_TRUE(waitFor([&] { return a.framesReceived() > 0; }, 45s));
 
   // Connection 2 joins with no peer behind it and answers garbage, then a one-m-line SDP.
-  h.onStrand([&] { h.conference().join(2, 7, core::JoinRequest{"demo", "Bad client"}); });
+  h.onStrand([&] { h.conference().join(2, 7, core::JoinRequest{"demo", "Bad client", {}}); });
   ASSERT_TRUE(waitFor([&] {
     for (const auto& m : h.messagesTo(2)) {
       if (std::holds_alternative<core::OfferMsg>(m)) return true;

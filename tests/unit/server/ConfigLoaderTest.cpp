@@ -72,13 +72,35 @@ void expectSame(const MeetingConfig& a, const MeetingConfig& b) {
   EXPECT_EQ(open, b.open) << "meetings[].open of " << code;
 }
 
+void expectSame(const Config::Org& a, const Config::Org& b) {
+  const auto& [file] = a;
+  EXPECT_EQ(file, b.file) << "org.file";
+}
+
+void expectSame(const Config::Store& a, const Config::Store& b) {
+  const auto& [path] = a;
+  EXPECT_EQ(path, b.path) << "store.path";
+}
+
+void expectSame(const Config::Auth& a, const Config::Auth& b) {
+  const auto& [ttl, failures, window, minLength, cost] = a;
+  EXPECT_EQ(ttl, b.sessionTtlMinutes) << "auth.sessionTtlMinutes";
+  EXPECT_EQ(failures, b.maxLoginFailures) << "auth.maxLoginFailures";
+  EXPECT_EQ(window, b.loginWindowSeconds) << "auth.loginWindowSeconds";
+  EXPECT_EQ(minLength, b.minPasswordLength) << "auth.minPasswordLength";
+  EXPECT_EQ(cost, b.scryptCost) << "auth.scryptCost";
+}
+
 void expectSame(const Config& a, const Config& b) {
-  const auto& [server, video, audio, ice, limits, meetings, logLevel] = a;
+  const auto& [server, video, audio, ice, limits, org, store, auth, meetings, logLevel] = a;
   expectSame(server, b.server);
   expectSame(video, b.video);
   expectSame(audio, b.audio);
   expectSame(ice, b.ice);
   expectSame(limits, b.limits);
+  expectSame(org, b.org);
+  expectSame(store, b.store);
+  expectSame(auth, b.auth);
   ASSERT_EQ(meetings.size(), b.meetings.size()) << "meetings";
   for (std::size_t i = 0; i < meetings.size(); ++i) expectSame(meetings[i], b.meetings[i]);
   EXPECT_EQ(logLevel, b.logLevel) << "logLevel";
@@ -164,6 +186,10 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
       "minPort": 40000, "maxPort": 40100
     },
     "limits": {"maxRoomsPerMeeting": 9, "answerTimeoutMs": 5000, "maxNameLength": 32},
+    "org": {"file": "configs/org/example-districts.csv"},
+    "store": {"path": "/var/lib/mcu/mcu.db"},
+    "auth": {"sessionTtlMinutes": 60, "maxLoginFailures": 3, "loginWindowSeconds": 60,
+             "minPasswordLength": 12, "scryptCost": 14},
     "meetings": [
       {"code": "tinh", "title": "Hội nghị trực tuyến tỉnh", "open": true},
       {"code": "huyen", "title": "Huyện", "open": false}
@@ -186,9 +212,22 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
   want.audio = {48};
   want.ice = {{"10.0.0.5", "192.168.1.2"}, "stun://stun.example.org:3478", 40000, 40100};
   want.limits = {9, 5000, 32};
+  want.org = {"configs/org/example-districts.csv"};
+  want.store = {"/var/lib/mcu/mcu.db"};
+  want.auth = {60, 3, 60, 12, 14};
   want.meetings = {{"tinh", "Hội nghị trực tuyến tỉnh", true}, {"huyen", "Huyện", false}};
   want.logLevel = "debug";
   expectSame(c, want);
+}
+
+TEST(ParseConfigTest, AuthRangesAreChecked) {
+  EXPECT_NE(parseError(R"({"auth": {"scryptCost": 9}})").find("auth.scryptCost"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"({"auth": {"minPasswordLength": 4}})").find("auth.minPasswordLength"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"({"auth": {"sessionTtlMinutes": 0}})").find("auth.sessionTtlMinutes"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"({"auth": {"colour": 1}})").find("'colour'"), std::string::npos);
 }
 
 // ---------------------------------------------------------------- unknown keys

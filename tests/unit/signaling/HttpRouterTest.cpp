@@ -23,6 +23,7 @@ class HttpRouterTest : public ::testing::Test {
     fs::create_directories(root() / "docs");
     write(root() / "index.html", "<h1>index</h1>");
     write(root() / "room.html", "<h1>phòng</h1>");
+    write(root() / "host.html", "<h1>host</h1>");
     write(root() / "js" / "room.js", "export {}");
     write(root() / "docs" / "index.html", "docs");
     write(root() / "app.css", "body{}");
@@ -61,6 +62,35 @@ TEST_F(HttpRouterTest, JoinServesRoomPage) {
   }
   EXPECT_EQ(get("/join/").status, 404);
   EXPECT_EQ(get("/join/demo/extra").status, 404);
+}
+
+TEST_F(HttpRouterTest, HostServesHostConsole) {
+  for (const auto* target : {"/host", "/host?tab=meetings", "/host.html"}) {
+    const auto r = get(target);
+    EXPECT_EQ(r.status, 200) << target;
+    EXPECT_EQ(r.body, "<h1>host</h1>") << target;
+    EXPECT_EQ(r.contentType, "text/html; charset=utf-8") << target;
+  }
+  EXPECT_EQ(get("/host/extra").status, 404);
+}
+
+TEST_F(HttpRouterTest, RoomLinkServesRoomPage) {
+  for (const auto* target : {"/room/Zx3_-abcDEF0123456789", "/room/s3cr3t?x=1", "/room/a%2Db"}) {
+    const auto r = get(target);
+    EXPECT_EQ(r.status, 200) << target;
+    EXPECT_EQ(r.body, "<h1>phòng</h1>") << target;
+    EXPECT_EQ(r.contentType, "text/html; charset=utf-8") << target;
+  }
+  EXPECT_EQ(get("/room/").status, 404);
+  EXPECT_EQ(get("/room").status, 404);
+  EXPECT_EQ(get("/room/secret/extra").status, 404);
+}
+
+TEST_F(HttpRouterTest, HostAndRoomPagesMissingAre404) {
+  fs::remove(root() / "host.html");
+  fs::remove(root() / "room.html");
+  EXPECT_EQ(get("/host").status, 404);
+  EXPECT_EQ(get("/room/abc").status, 404);
 }
 
 TEST_F(HttpRouterTest, StaticFilesWithTypes) {
@@ -117,6 +147,15 @@ TEST(ContentType, KnownExtensions) {
   EXPECT_EQ(contentTypeFor("favicon.ico"), "image/x-icon");
   EXPECT_EQ(contentTypeFor("f.woff2"), "font/woff2");
   EXPECT_EQ(contentTypeFor("blob"), "application/octet-stream");
+}
+
+TEST(LoggableTarget, HidesRoomSecrets) {
+  EXPECT_EQ(loggableTarget("/room/s3cret"), "/room/***");
+  EXPECT_EQ(loggableTarget("/room/s3cret?x=1"), "/room/***?x=1");
+  EXPECT_EQ(loggableTarget("/api/v1/room/s3cret"), "/api/v1/room/***");
+  EXPECT_EQ(loggableTarget("/api/v1/meetings?from=2026-01-01T00:00:00Z"),
+            "/api/v1/meetings?from=2026-01-01T00:00:00Z");
+  EXPECT_EQ(loggableTarget("/join/demo"), "/join/demo");
 }
 
 TEST(DecodePath, Decoding) {

@@ -34,6 +34,27 @@ void expectRefused(std::string_view frame, ErrorCode code, core::RequestId id) {
 
 // ---------------------------------------------------------------- good requests
 
+TEST(ProtocolParse, JoinWithARoomLinkNeedsNoNameOrMeeting) {
+  const Command c = parseCommand(R"({"type":"join","id":3,"room":"s3cr3t-Abc_9"})");
+  const auto& join = std::get<JoinCommand>(c.body);
+  EXPECT_EQ(join.request.room, "s3cr3t-Abc_9");
+  EXPECT_EQ(join.request.meeting, "");
+  EXPECT_EQ(join.request.name, "");
+  const Command d = parseCommand(R"({"type":"join","room":"s","meeting":"giao-ban"})");
+  EXPECT_EQ(std::get<JoinCommand>(d.body).request.meeting, "giao-ban");
+}
+
+TEST(ProtocolParseErrors, JoinRoomOfWrongTypeOrSize) {
+  expectRefused(R"({"type":"join","id":4,"room":5})", ErrorCode::kMissingField, 4);
+  expectRefused(R"({"type":"join","id":4,"room":"s","meeting":7})", ErrorCode::kMissingField, 4);
+  expectRefused(R"({"type":"join","id":4,"room":")" + std::string(300, 'a') + R"("})",
+                ErrorCode::kBadField, 4);
+  // An empty room secret is no room: a guest join then needs its fields.
+  expectRefused(R"({"type":"join","id":4,"room":"","meeting":"demo"})", ErrorCode::kMissingField,
+                4);
+}
+
+
 TEST(ProtocolParse, JoinWithVietnameseName) {
   const Command c =
       parseCommand(R"({"type":"join","id":1,"meeting":"demo","name":"Xã Bản Lầu","version":1})");
@@ -269,6 +290,16 @@ TEST(ProtocolSerialize, Errors) {
   const json noId = parsed(core::ErrorMsg{std::nullopt, ErrorCode::kTooLarge, "big"});
   EXPECT_FALSE(noId.contains("id"));
   EXPECT_EQ(noId["code"], "too_large");
+}
+
+TEST(ProtocolSerialize, WaitingAndMeetingEnded) {
+  const json w = json::parse(serialize(core::WaitingMsg{
+      5, "giao-ban", "Giao ban tuần", 1800000000, "scheduled", "xã Bản Lầu"}));
+  EXPECT_EQ(w, json::parse(R"({"type":"waiting","id":5,"meeting":{"code":"giao-ban",
+      "title":"Giao ban tuần","startsAt":"2027-01-15T08:00:00Z","state":"scheduled"},
+      "name":"xã Bản Lầu"})"));
+  const json e = json::parse(serialize(core::MeetingEndedMsg{"giao-ban", "cancelled"}));
+  EXPECT_EQ(e, json::parse(R"({"type":"meeting-ended","meeting":"giao-ban","reason":"cancelled"})"));
 }
 
 TEST(ProtocolSerialize, InvalidUtf8FromOurSideDoesNotThrow) {
