@@ -1,4 +1,5 @@
 // Shared pieces of the browser tests: the real mcu-server, Debian's Chromium, polling helpers.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,15 +52,19 @@ function fmt(v) {
 }
 
 // Starts `$MCU_SERVER_BIN --port 0 --state-dir <fresh> --web-root $MCU_ROOT/web-client` and
-// resolves once it prints "mcu-server listening on https://HOST:PORT/".
-export async function startServer() {
+// resolves once it prints "mcu-server listening on https://HOST:PORT/". On a fresh state the
+// server prints the first admin's one-time password: `adminPassword`.
+// stateDir: reuse a previous run's state (a restart); the caller then removes it. extraArgs are
+// appended to the command line.
+export async function startServer({ stateDir: reuse, extraArgs = [] } = {}) {
   const bin = process.env.MCU_SERVER_BIN;
   const root = process.env.MCU_ROOT;
   if (!bin || !root) throw new Error('set MCU_SERVER_BIN (server binary) and MCU_ROOT (repo root)');
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'mcu-browser-state-'));
+  const stateDir = reuse ?? mkdtempSync(path.join(tmpdir(), 'mcu-browser-state-'));
   const logPath = path.join(stateDir, 'server.log');
-  const log = createWriteStream(logPath);
-  const args = ['--port', '0', '--state-dir', stateDir, '--web-root', path.join(root, 'web-client')];
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const args = ['--port', '0', '--state-dir', stateDir, '--web-root', path.join(root, 'web-client'),
+    '--org-file', path.join(root, 'configs/org/lao-cai.json'), ...extraArgs];
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const port = await new Promise((resolve, reject) => {
@@ -82,12 +87,24 @@ export async function startServer() {
       reject(new Error(`server exited (${code ?? sig}) before listening:\n${output}`));
     });
   });
+  const password = output.match(/one-time password (\S+)/);
   return {
     port,
     base: `https://127.0.0.1:${port}`,
+    stateDir,
     logPath,
+    adminPassword: password ? password[1] : null,
     tail: (n = 60) => output.split('\n').slice(-n).join('\n'),
-    async stop() {
+    // Kills the server at once (no clean shutdown), keeping its state for a restart.
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      log.end();
+    },
+    async stop({ keepState = !!reuse } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
@@ -96,7 +113,7 @@ export async function startServer() {
         clearTimeout(timer);
       }
       log.end();
-      if (!process.env.MCU_KEEP_STATE) rmSync(stateDir, { recursive: true, force: true });
+      if (!keepState && !process.env.MCU_KEEP_STATE) rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }
@@ -175,4 +192,40 @@ export async function rosterNames(page) {
 
 export function dumpLogs(name, page) {
   if (page?.logs?.length) console.log(`--- console of ${name} ---\n${page.logs.join('\n')}`);
+}
+
+// ---- REST API helpers (Node's fetch; the server's certificate is self-signed) ----
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+
+// One REST call to the server's /api/v1 (docs/openapi.yaml): {status, json, headers, text}.
+export async function api(base, method, path, { token, body, type = 'application/json', raw } = {}) {
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined || raw !== undefined) headers['content-type'] = type;
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers,
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: res.status, json, headers: res.headers, text };
+}
+
+// Logs in the first admin, changes its one-time password, returns a fresh admin token.
+export async function adminToken(server, newPassword = 'mat-khau-moi-123') {
+  assert.ok(server.adminPassword, 'the first start prints the admin password');
+  let r = await api(server.base, 'POST', '/auth/login',
+    { body: { username: 'admin', password: server.adminPassword } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.account.mustChangePassword, true);
+  r = await api(server.base, 'POST', '/me/password', {
+    token: r.json.token, body: { oldPassword: server.adminPassword, newPassword } });
+  assert.equal(r.status, 204, r.text);
+  r = await api(server.base, 'POST', '/auth/login',
+    { body: { username: 'admin', password: newPassword } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.account.mustChangePassword, false);
+  return r.json.token;
 }

@@ -1,4 +1,7 @@
 // The room page: join a meeting, answer the server's offer, show the composite picture.
+// Two ways in: /join/CODE?name=NAME (a guest, meetings open to anyone) and /room/SECRET (a bridge
+// point's bookmark: the server knows its name and its current or next meeting, and keeps it
+// waiting until the host opens the meeting).
 // Protocol: docs/protocol.md. Test hook: window.mcuRoom.
 import { t, errorText, applyI18n, bindLangSwitch, onLangChange } from './i18n.js';
 import { Signaling } from './signaling.js';
@@ -16,8 +19,10 @@ const PING_INTERVAL_MS = 20000; // finds half-open connections; keeps idle proxi
 // Errors after which retrying the same join cannot help.
 const FATAL_JOIN_ERRORS = new Set([
   'unknown_meeting', 'meeting_closed', 'meeting_full', 'bad_field', 'missing_field',
-  'unsupported_version',
+  'unsupported_version', 'not_invited', 'meeting_locked', 'unauthorized', 'link_revoked',
 ]);
+// A bridge point with nothing open looks again this often (its end screen says so).
+const NO_MEETING_RECHECK_MS = 60000;
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -26,9 +31,18 @@ const el = {
   mic: $('btn-mic'), cam: $('btn-cam'), leave: $('btn-leave'), rejoin: $('btn-rejoin'),
 };
 
+const bridgeSecret = location.pathname.startsWith('/room/')
+  ? decodeURIComponent(location.pathname.slice('/room/'.length).replace(/\/+$/, '')) : '';
+
 const room = {
-  code: decodeURIComponent(location.pathname.replace(/^\/join\//, '').replace(/\/+$/, '')),
-  name: new URLSearchParams(location.search).get('name')?.trim() || '',
+  secret: bridgeSecret, // a bridge point's room-link secret; '' for a guest
+  // /room/SECRET?meeting=CODE: that meeting only; without it, the room's current or next one.
+  requestedCode: bridgeSecret ? new URLSearchParams(location.search).get('meeting') || '' : '',
+  code: bridgeSecret ? ''
+    : decodeURIComponent(location.pathname.replace(/^\/join\//, '').replace(/\/+$/, '')),
+  title: '',
+  startsAt: null, // of the meeting a bridge point waits for
+  name: bridgeSecret ? '' : new URLSearchParams(location.search).get('name')?.trim() || '',
   state: 'connecting',
   participantId: null,
   sig: null,
@@ -50,6 +64,8 @@ const roster = new Roster($('roster'), $('roster-title'));
 
 window.mcuRoom = {
   get state() { return room.state; },
+  get meeting() { return room.code; },
+  get name() { return room.name; },
   get participantId() { return room.participantId; },
   get pc() { return room.peer?.pc ?? null; },
   get roster() { return roster.list(); },
@@ -92,9 +108,10 @@ function clearNotices(kind) {
 }
 
 function renderLabels() {
-  $('meeting-label').textContent = t('room.meeting', { code: room.code });
-  $('name-meeting').textContent = t('room.meeting', { code: room.code });
-  document.title = `${t('app.title')} — ${room.code}`;
+  const meetingLabel = room.title || (room.code ? t('room.meeting', { code: room.code }) : '');
+  $('meeting-label').textContent = meetingLabel;
+  $('name-meeting').textContent = meetingLabel;
+  document.title = meetingLabel ? `${t('app.title')} — ${meetingLabel}` : t('app.title');
   $('room-label').textContent = room.name;
   $('room-label').hidden = !room.name;
   if (!el.state.hidden) setState(room.state);
@@ -102,6 +119,16 @@ function renderLabels() {
   roster.render();
   el.sound.innerHTML = `${icons.sound}<span>${t('ctl.enableSound')}</span>`;
   if (room.endReason) renderEnd();
+  if (room.state === 'waiting') renderWaiting();
+}
+
+// A bridge point early for its meeting: what it waits for, and since the host opens it, not when.
+function renderWaiting() {
+  const when = room.startsAt ? new Date(room.startsAt) : null;
+  const time = when && !Number.isNaN(when.getTime())
+    ? when.toLocaleString(t('locale'), { hour: '2-digit', minute: '2-digit', day: 'numeric',
+      month: 'numeric', year: 'numeric' }) : '';
+  $('waiting-text').textContent = t('room.waitingFor', { title: room.title, time });
 }
 
 function ctlButton(button, icon, label, pressed, disabled) {
@@ -205,13 +232,19 @@ async function connect() {
   });
   try {
     await sig.open();
-    const joined = await sig.request({ type: 'join', meeting: room.code, name: room.name, version: 1 });
+    const request = room.secret
+      ? { type: 'join', room: room.secret, version: 1,
+        ...(room.requestedCode ? { meeting: room.requestedCode } : {}) }
+      : { type: 'join', meeting: room.code, name: room.name, version: 1 };
+    const reply = await sig.request(request);
     if (gen !== room.generation) return;
-    onJoined(joined);
     room.pingTimer = setInterval(() => ping(sig, gen), PING_INTERVAL_MS);
+    if (reply.type === 'waiting') onWaiting(reply);
+    else onJoined(reply);
   } catch (err) {
     if (gen !== room.generation) return;
-    if (FATAL_JOIN_ERRORS.has(err.code)) fail(err.code);
+    if (room.secret && err.code === 'meeting_closed') noMeeting();
+    else if (FATAL_JOIN_ERRORS.has(err.code)) fail(err.code);
     else connectionLost(err.code || 'network');
   }
 }
@@ -222,9 +255,26 @@ function ping(sig, gen) {
   });
 }
 
+function onWaiting(msg) {
+  room.code = msg.meeting.code;
+  room.title = msg.meeting.title;
+  room.startsAt = msg.meeting.startsAt;
+  room.name = msg.name || room.name;
+  room.attempt = 0;
+  setState('waiting');
+  $('waiting-text').hidden = false;
+  renderLabels();
+}
+
 function onJoined(msg) {
   room.joined = true;
   room.participantId = msg.you;
+  room.code = msg.meeting;
+  room.title = msg.title || '';
+  room.name = msg.roster.find((p) => p.id === msg.you)?.name || room.name;
+  $('waiting-text').hidden = true;
+  if (room.state === 'waiting') setState('connecting');
+  renderLabels();
   roster.reset(msg.roster, msg.you);
   // Tell the others what this room does not send (muted, or no device at all).
   for (const kind of ['audio', 'video']) {
@@ -243,6 +293,8 @@ function onMessage(msg) {
       return onOffer(msg.sdp).catch((err) => gen === room.generation && onOfferError(err));
     }
     case 'candidate': return onRemoteCandidate(msg);
+    case 'joined': return onJoined(msg); // a waiting bridge point, let in when the host opened
+    case 'meeting-ended': return onMeetingEnded(msg);
     case 'media-state': return onMediaState(msg.state);
     case 'participant-joined': return roster.upsert(msg.participant);
     case 'participant-updated': return roster.upsert(msg.participant);
@@ -354,6 +406,32 @@ function connectionLost(reason) {
   room.retryTimer = setTimeout(connect, delay);
 }
 
+// The host closed or cancelled the meeting: the room is out; a bridge point may look for its
+// next meeting.
+function onMeetingEnded(msg) {
+  teardown();
+  room.generation++;
+  roster.clear();
+  room.participantId = null;
+  el.composite.srcObject = null;
+  setState('ended');
+  const heading = msg.reason === 'cancelled' ? 'ended.cancelledHeading' : 'ended.heading';
+  showEnd(heading, () => t('ended.body', { title: room.title || room.code }),
+    room.secret ? 'ctl.checkAgain' : 'ctl.rejoin');
+}
+
+// A bridge point with no meeting open or planned: say so, and look again now and then.
+function noMeeting() {
+  teardown();
+  room.generation++;
+  setState('ended');
+  showEnd('nomeeting.heading', () => t('nomeeting.body'), 'ctl.checkAgain');
+  clearTimeout(room.retryTimer);
+  room.retryTimer = setTimeout(() => {
+    if (room.state === 'ended') enterRoom();
+  }, NO_MEETING_RECHECK_MS);
+}
+
 // A join error that retrying cannot fix: stop and say why.
 function fail(code) {
   teardown();
@@ -387,6 +465,7 @@ async function leave() {
 }
 
 async function enterRoom() {
+  clearTimeout(room.retryTimer);
   room.endReason = null;
   room.attempt = 0;
   show('room-screen');
@@ -444,6 +523,7 @@ bindLangSwitch($('lang-switch'));
 onLangChange(renderLabels);
 applyI18n();
 renderLabels();
-if (!room.code) location.replace('/');
+if (room.secret) enterRoom(); // a bridge point: the server knows its name
+else if (!room.code) location.replace('/');
 else if (room.name && [...room.name].length <= 64) start();
 else askName();
