@@ -526,6 +526,13 @@ ApiReply RestApi::dispatch(const ApiRequest& request) const {
   Call call{request, std::move(params), {}, Json::object(), {}};
   // Who is asking comes first: nothing else of an anonymous request is looked at.
   if (endpoint->authenticated) call.caller = auth_.authenticate(bearerToken(request.authorization));
+  // A one-time password opens only the way to replace it.
+  if (endpoint->authenticated && call.caller.mustChangePassword &&
+      endpoint->handler != &RestApi::getMe && endpoint->handler != &RestApi::changePassword &&
+      endpoint->handler != &RestApi::logout) {
+    throw core::ServiceError(core::Status::kForbidden, "password_change_required",
+                             "change the one-time password first (POST /api/v1/me/password)");
+  }
   if (route->hasId()) call.id();  // a path naming no resource is 404 whatever the body says
   call.query = parseQuery(queryOf(request.target), endpoint->query);
   readBody(*endpoint, call);

@@ -202,7 +202,8 @@ Caller AuthService::authenticate(std::string_view token) {
   }
   const auto account = store_.account(session->accountId);
   if (!account || account->disabled) throw unauthorized("the session has ended");
-  return Caller{account->id, account->username, account->role, session->id};
+  return Caller{account->id, account->username, account->role, session->id,
+                account->mustChangePassword};
 }
 
 void AuthService::require(const Caller& caller, std::initializer_list<Role> roles) {

@@ -38,6 +38,9 @@ struct Caller {
   std::string username;
   Role role = Role::kHost;
   std::string sessionId;
+  // The account still has its one-time password: until it is changed the REST layer allows only
+  // GET /me, POST /me/password and logout (password_change_required).
+  bool mustChangePassword = false;
 };
 
 struct LoginResult {

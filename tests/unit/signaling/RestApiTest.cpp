@@ -108,12 +108,15 @@ struct World {
         api(auth, meetings, parseUnits,
             [this](std::int64_t before, std::size_t limit) { return store.audit(before, limit); }) {
     meetings.loadTree(server::parseOrgUnitsJson(kTreeJson));
-    adminPassword = auth.bootstrapAdmin().value();
+    // Every new account has a one-time password: each replaces it before anything else.
+    adminPassword = settle("admin", auth.bootstrapAdmin().value());
     adminToken = login("admin", adminPassword);
     hostId = createAccount("host1", "host", kHostPassword);
     techId = createAccount("tech1", "technician", kTechPassword);
-    hostToken = login("host1", kHostPassword);
-    techToken = login("tech1", kTechPassword);
+    hostPassword = settle("host1", kHostPassword);
+    techPassword = settle("tech1", kTechPassword);
+    hostToken = login("host1", hostPassword);
+    techToken = login("tech1", techPassword);
     const auto meeting = call("POST", "/api/v1/meetings", hostToken, meetingBody("world-1"));
     meetingId = parse(meeting).at("id").get<std::int64_t>();
     const auto link = call("POST", "/api/v1/units/lc.xa.ban-lau/room-link", hostToken);
@@ -137,6 +140,16 @@ struct World {
                             json{{"username", username}, {"password", password}}.dump());
     EXPECT_EQ(reply.status, 200) << reply.body;
     return parse(reply).at("token").get<std::string>();
+  }
+
+  // Logs in with a one-time password and replaces it; returns the new password.
+  std::string settle(const std::string& username, const std::string& oneTime) {
+    const std::string token = login(username, oneTime);
+    const std::string settled = oneTime + "-settled";
+    const auto reply = call("POST", "/api/v1/me/password", token,
+                            json{{"oldPassword", oneTime}, {"newPassword", settled}}.dump());
+    EXPECT_EQ(reply.status, 204) << reply.body;
+    return settled;
   }
 
   std::int64_t createAccount(const std::string& username, const std::string& role,
@@ -170,6 +183,7 @@ struct World {
   core::MeetingService meetings;
   RestApi api;
   std::string adminPassword, adminToken, hostToken, techToken, secret;
+  std::string hostPassword, techPassword;
   std::int64_t hostId = 0, techId = 0, meetingId = 0;
 };
 
@@ -193,7 +207,8 @@ struct MatrixRow {
 };
 
 TEST(RestApiRoles, EveryEndpointByRole) {
-  const std::string loginBody = json{{"username", "host1"}, {"password", kHostPassword}}.dump();
+  const std::string loginBody =
+      json{{"username", "host1"}, {"password", std::string(kHostPassword) + "-settled"}}.dump();
   const std::string passwordBody =
       json{{"oldPassword", "{password}"}, {"newPassword", kNewPassword}}.dump();
   const std::string newAccount = json{{"username", "new-user"}, {"role", "host"}}.dump();
@@ -233,7 +248,8 @@ TEST(RestApiRoles, EveryEndpointByRole) {
       World w;  // fresh for each call: every row starts from the same state
       if (row.setup) row.setup(w);
       const std::array<std::string, 4> tokens{"", w.adminToken, w.hostToken, w.techToken};
-      const std::array<std::string, 4> passwords{"", w.adminPassword, kHostPassword, kTechPassword};
+      const std::array<std::string, 4> passwords{"", w.adminPassword, w.hostPassword,
+                                                 w.techPassword};
       std::string target = replaceAll(row.target, "{meeting}", std::to_string(w.meetingId));
       target = replaceAll(target, "{host}", std::to_string(w.hostId));
       target = replaceAll(target, "{secret}", w.secret);
@@ -394,7 +410,7 @@ TEST_F(RestApiTest, ExpiredTokenIsTokenExpired) {
 
 TEST_F(RestApiTest, LoginReplyAndBadCredentials) {
   const auto reply = call("POST", "/api/v1/auth/login", {},
-                          R"({"username": "tech1", "password": "tech-password-1"})");
+                          json{{"username", "tech1"}, {"password", w.techPassword}}.dump());
   ASSERT_EQ(reply.status, 200) << reply.body;
   const auto body = parse(reply);
   EXPECT_FALSE(body.at("token").get<std::string>().empty());
@@ -423,7 +439,7 @@ TEST_F(RestApiTest, LoginRateLimitGives429WithRetryAfter) {
   EXPECT_GT(retryAfter, 0);
   EXPECT_LE(retryAfter, core::AuthSettings{}.failureWindowSeconds);
   // Even the right password waits.
-  const std::string right = json{{"username", "host1"}, {"password", kHostPassword}}.dump();
+  const std::string right = json{{"username", "host1"}, {"password", w.hostPassword}}.dump();
   EXPECT_EQ(call("POST", "/api/v1/auth/login", {}, right).status, 429);
   w.clock.advance(retryAfter);
   EXPECT_EQ(call("POST", "/api/v1/auth/login", {}, right).status, 200);
@@ -434,15 +450,37 @@ TEST_F(RestApiTest, PasswordChange) {
       call("POST", "/api/v1/me/password", w.hostToken,
            json{{"oldPassword", "nope-nope-nope"}, {"newPassword", kNewPassword}}.dump());
   EXPECT_EQ(errorCode(wrongOld), "bad_credentials");
-  const auto tooShort = call("POST", "/api/v1/me/password", w.hostToken,
-                             json{{"oldPassword", kHostPassword}, {"newPassword", "short"}}.dump());
+  const auto tooShort =
+      call("POST", "/api/v1/me/password", w.hostToken,
+           json{{"oldPassword", w.hostPassword}, {"newPassword", "short"}}.dump());
   EXPECT_EQ(tooShort.status, 400);
   EXPECT_EQ(errorCode(tooShort), "bad_field");
   EXPECT_EQ(call("POST", "/api/v1/me/password", w.hostToken,
-                 json{{"oldPassword", kHostPassword}, {"newPassword", kNewPassword}}.dump())
+                 json{{"oldPassword", w.hostPassword}, {"newPassword", kNewPassword}}.dump())
                 .status,
             204);
   EXPECT_EQ(w.login("host1", kNewPassword).empty(), false);
+}
+
+TEST_F(RestApiTest, AOneTimePasswordOpensOnlyThePasswordChange) {
+  auto reply =
+      call("POST", "/api/v1/accounts", w.adminToken, R"({"username": "new-host", "role": "host"})");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  const std::string initial = parse(reply).at("initialPassword");
+  const std::string token = w.login("new-host", initial);
+  reply = call("GET", "/api/v1/meetings", token);
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(errorCode(reply), "password_change_required");
+  EXPECT_EQ(call("POST", "/api/v1/meetings", token, World::meetingBody()).status, 403);
+  reply = call("GET", "/api/v1/me", token);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_TRUE(parse(reply).at("mustChangePassword").get<bool>());
+  EXPECT_EQ(call("POST", "/api/v1/me/password", token,
+                 json{{"oldPassword", initial}, {"newPassword", kNewPassword}}.dump())
+                .status,
+            204);
+  const std::string fresh = w.login("new-host", kNewPassword);
+  EXPECT_EQ(call("GET", "/api/v1/meetings", fresh).status, 200);
 }
 
 // ---------------------------------------------------------------- bad input
