@@ -27,8 +27,17 @@ test('roles: the admin makes a host and a technician; each may do only its part'
         { token: admin, body: { username, role, displayName: username } });
       assert.equal(r.status, 201, r.text);
       assert.ok(r.json.initialPassword, 'a generated password is returned once');
-      const login = await call(server.base, 'POST', '/auth/login',
-        { body: { username, password: r.json.initialPassword } });
+      const initial = r.json.initialPassword;
+      let login = await call(server.base, 'POST', '/auth/login', { body: { username, password: initial } });
+      assert.equal(login.status, 200, login.text);
+      // The one-time password opens only its own replacement.
+      const early = await call(server.base, 'GET', '/meetings', { token: login.json.token });
+      assert.equal(early.status, 403);
+      assert.equal(early.json.error.code, 'password_change_required');
+      const password = `${username}-mat-khau-2026`;
+      assert.equal((await call(server.base, 'POST', '/me/password', {
+        token: login.json.token, body: { oldPassword: initial, newPassword: password } })).status, 204);
+      login = await call(server.base, 'POST', '/auth/login', { body: { username, password } });
       assert.equal(login.status, 200, login.text);
       accounts[role] = login.json.token;
     }
