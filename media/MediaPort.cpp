@@ -148,6 +148,14 @@ void GstMediaPort::setLayout(const std::string& meeting,
   }
 }
 
+void GstMediaPort::setAudioMuted(const core::ParticipantId&, bool) {
+  // Not yet applied by the mixer (issue 4).
+}
+
+void GstMediaPort::setNotice(const std::string&, const std::string&) {
+  // Not yet drawn by the mixer (issue 4).
+}
+
 void GstMediaPort::shutdown() {
   for (auto& [code, mixer] : impl_->mixers) mixer->stop();
   impl_->mixers.clear();

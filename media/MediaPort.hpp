@@ -36,6 +36,8 @@ class GstMediaPort : public core::MediaPort {
                           const std::string& candidate) override;
   void setLayout(const std::string& meeting,
                  const std::vector<core::TilePlacement>& tiles) override;
+  void setAudioMuted(const core::ParticipantId& participant, bool muted) override;
+  void setNotice(const std::string& meeting, const std::string& text) override;
 
   // Stops every meeting's pipeline; called once at shutdown on the core executor.
   void shutdown();

@@ -318,6 +318,10 @@ void Conference::onLegError(const ParticipantId& participant, ErrorCode code,
   replyError(conn, std::nullopt, code, message);
 }
 
+void Conference::onAudioLevel(const ParticipantId&, int) {}
+
+void Conference::onShareState(const ParticipantId&, bool) {}
+
 // ---------------------------------------------------------------- queries
 
 std::vector<RosterEntry> Conference::roster(const std::string& meeting) const {

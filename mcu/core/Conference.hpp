@@ -45,6 +45,8 @@ class Conference : public MediaEvents {
   void onLegState(const ParticipantId& participant, LegState state) override;
   void onLegError(const ParticipantId& participant, ErrorCode code,
                   const std::string& message) override;
+  void onAudioLevel(const ParticipantId& participant, int level) override;
+  void onShareState(const ParticipantId& participant, bool sharing) override;
 
   // ---- queries (health, metrics, tests) ----
   std::vector<RosterEntry> roster(const std::string& meeting) const;

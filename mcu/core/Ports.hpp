@@ -23,8 +23,14 @@ class MediaPort {
   virtual void setRemoteAnswer(const ParticipantId& participant, const std::string& sdp) = 0;
   virtual void addRemoteCandidate(const ParticipantId& participant, int sdpMLineIndex,
                                   const std::string& candidate) = 0;
-  // Places every shown room; rooms not listed are not shown.
+  // Places every shown source; sources not listed are not shown. A source is a participant id,
+  // or shareSourceId(participant) (LayoutEngine.hpp) for the room's shared screen.
   virtual void setLayout(const std::string& meeting, const std::vector<TilePlacement>& tiles) = 0;
+  // The chair's mute: takes the room's sound out of every other room's mix (true) or puts it
+  // back (false). Independent of the room muting its own microphone.
+  virtual void setAudioMuted(const ParticipantId& participant, bool muted) = 0;
+  // A short line of text shown across the bottom of the meeting's composite; empty removes it.
+  virtual void setNotice(const std::string& meeting, const std::string& text) = 0;
 };
 
 class MediaEvents {
@@ -37,6 +43,11 @@ class MediaEvents {
   // A request the media layer could not carry out (e.g. an answer that does not parse).
   virtual void onLegError(const ParticipantId& participant, ErrorCode code,
                           const std::string& message) = 0;
+  // The loudness of what the room sends, on the RFC 6464 scale (0 = loudest, 127 = silence),
+  // about every 100 ms while its audio flows.
+  virtual void onAudioLevel(const ParticipantId& participant, int level) = 0;
+  // The room's second video stream (its shared screen) started or stopped arriving.
+  virtual void onShareState(const ParticipantId& participant, bool sharing) = 0;
 };
 
 class SignalPort {

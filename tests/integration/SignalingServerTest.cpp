@@ -57,6 +57,8 @@ class FakeMedia : public core::MediaPort {
   void setRemoteAnswer(const core::ParticipantId&, const std::string&) override {}
   void addRemoteCandidate(const core::ParticipantId&, int, const std::string&) override {}
   void setLayout(const std::string&, const std::vector<core::TilePlacement>&) override {}
+  void setAudioMuted(const core::ParticipantId&, bool) override {}
+  void setNotice(const std::string&, const std::string&) override {}
   core::MediaEvents* events = nullptr;
 
  private:

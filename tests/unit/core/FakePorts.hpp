@@ -57,6 +57,12 @@ class FakeMediaPort : public MediaPort {
   void setLayout(const std::string& meeting, const std::vector<TilePlacement>& tiles) override {
     layouts.push_back({meeting, tiles});
   }
+  void setAudioMuted(const ParticipantId& participant, bool muted) override {
+    audioMuted[participant] = muted;
+  }
+  void setNotice(const std::string& meeting, const std::string& text) override {
+    notices[meeting] = text;
+  }
 
   std::size_t callCount() const {
     return added.size() + removed.size() + answers.size() + candidates.size() + layouts.size();
@@ -67,6 +73,8 @@ class FakeMediaPort : public MediaPort {
   std::vector<Answer> answers;
   std::vector<Candidate> candidates;
   std::vector<Layout> layouts;
+  std::map<ParticipantId, bool> audioMuted;
+  std::map<std::string, std::string> notices;
 };
 
 // Records one (connection, message) pair per recipient; a broadcast also counts as one fan-out.
