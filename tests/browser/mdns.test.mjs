@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  startServer, launchBrowser, openPage, waitForState, waitGrowing, CHROMIUM, CHROMIUM_ARGS,
+  startServer, launchBrowser, openPage, waitForState, waitGrowing, CHROMIUM, CHROMIUM_ARGS, dumpLogs,
 } from './harness.mjs';
 
 const NS = `mcu-mdns-${process.pid}`;
@@ -73,9 +73,24 @@ describe('a browser behind mDNS host candidates', { timeout: 120000 }, () => {
     if (wrapperDir) rmSync(wrapperDir, { recursive: true, force: true });
   });
 
-  test('connects through a peer-reflexive candidate and receives the composite', async () => {
+  test('connects through a peer-reflexive candidate and receives the composite', async (t) => {
     const url = `https://${SERVER_IP}:${server.port}/join/demo?name=${encodeURIComponent('Xã Y Tý')}`;
     const page = await openPage(browser, url, { initScript: receiveOnly });
+    t.after(async () => {
+      if (t.passed) return;
+      // What the two ends saw, for a failure that does not reproduce at will.
+      const pairs = await page.evaluate(async () => {
+        const stats = await window.mcuRoom?.pc?.getStats();
+        const out = [];
+        stats?.forEach((s) => {
+          if (s.type === 'candidate-pair' || s.type === 'transport') out.push(JSON.stringify(s));
+        });
+        return out;
+      }).catch((e) => [String(e)]);
+      console.log(`--- browser ICE/transport stats ---\n${pairs.join('\n')}`);
+      dumpLogs('mdns page', page);
+      console.log(`--- server log tail (${server.logPath}) ---\n${server.tail(150)}`);
+    });
     await waitForState(page, 'connected', 45000);
     await waitGrowing(page, 'video framesDecoded', (s) => s?.video?.framesDecoded);
     // What the server was told: never the browser's address (mDNS names at most), so the
