@@ -332,6 +332,22 @@ std::vector<RosterEntry> Conference::roster(const std::string& meeting) const {
   return out;
 }
 
+std::vector<Conference::MeetingInfo> Conference::snapshot() const {
+  std::vector<MeetingInfo> out;
+  out.reserve(meetings_.size());
+  for (const auto& [code, meeting] : meetings_) {
+    MeetingInfo info{code, meeting.title, 0, {}};
+    for (const auto& id : meeting.order) {
+      const Participant& p = participants_.at(id);
+      info.meetingId = p.admission.meetingId;
+      info.rooms.push_back(RoomInfo{p.id, p.entry.name, p.admission.unitId, p.legState,
+                                    p.entry.audioMuted, p.entry.videoMuted});
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
 std::size_t Conference::liveMeetingCount() const {
   return static_cast<std::size_t>(std::count_if(
       meetings_.begin(), meetings_.end(), [](const auto& kv) { return !kv.second.order.empty(); }));

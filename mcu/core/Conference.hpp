@@ -49,6 +49,23 @@ class Conference : public MediaEvents {
   void onShareState(const ParticipantId& participant, bool sharing) override;
 
   // ---- queries (health, metrics, tests) ----
+  struct RoomInfo {
+    ParticipantId id;
+    std::string name;
+    std::string unitId;  // empty for a guest
+    LegState legState = LegState::kNew;
+    bool audioMuted = false;  // by the room itself
+    bool videoMuted = false;
+  };
+  struct MeetingInfo {
+    std::string code;
+    std::string title;
+    MeetingId meetingId = 0;  // 0: a standing meeting
+    std::vector<RoomInfo> rooms;  // join order
+  };
+  // Every meeting with rooms in it, by code; plus how many connections wait for a meeting.
+  std::vector<MeetingInfo> snapshot() const;
+  std::size_t waitingCount() const { return waiting_.size(); }
   std::vector<RosterEntry> roster(const std::string& meeting) const;
   std::size_t participantCount() const { return participants_.size(); }
   std::size_t liveMeetingCount() const;
