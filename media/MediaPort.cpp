@@ -73,6 +73,7 @@ struct GstMediaPort::Impl {
   IceSettings ice;
   std::map<std::string, std::shared_ptr<Mixer>> mixers;  // by meeting
   std::map<core::ParticipantId, std::string> meetingOf;  // participant -> meeting
+  std::map<std::string, std::string> notices;            // by meeting, for its next mixer
 
   Impl(const core::Config& c, core::Executor& s) : config(c), strand(s) {
     ice.localAddresses = c.ice.addresses.empty() ? interfaceAddresses() : c.ice.addresses;
@@ -106,8 +107,12 @@ void GstMediaPort::addParticipant(const std::string& meeting, const core::Partic
                                   const std::string& displayName) {
   try {
     auto& mixer = impl_->mixers[meeting];
-    if (!mixer)
+    if (!mixer) {
       mixer = Mixer::create(meeting, impl_->config, impl_->ice, impl_->strand, impl_->events);
+      if (auto n = impl_->notices.find(meeting); n != impl_->notices.end()) {
+        mixer->setNotice(n->second);
+      }
+    }
     impl_->meetingOf[id] = meeting;
     mixer->addRoom(id, displayName);
   } catch (const std::exception& e) {
@@ -148,18 +153,26 @@ void GstMediaPort::setLayout(const std::string& meeting,
   }
 }
 
-void GstMediaPort::setAudioMuted(const core::ParticipantId&, bool) {
-  // Not yet applied by the mixer (issue 4).
+void GstMediaPort::setAudioMuted(const core::ParticipantId& id, bool muted) {
+  if (Mixer* m = impl_->mixerOf(id)) m->setAudioMuted(id, muted);
 }
 
-void GstMediaPort::setNotice(const std::string&, const std::string&) {
-  // Not yet drawn by the mixer (issue 4).
+// Kept per meeting too, so a meeting whose mixer starts (again) later shows it from the start.
+void GstMediaPort::setNotice(const std::string& meeting, const std::string& text) {
+  if (text.empty())
+    impl_->notices.erase(meeting);
+  else
+    impl_->notices[meeting] = text;
+  if (auto it = impl_->mixers.find(meeting); it != impl_->mixers.end()) {
+    it->second->setNotice(text);
+  }
 }
 
 void GstMediaPort::shutdown() {
   for (auto& [code, mixer] : impl_->mixers) mixer->stop();
   impl_->mixers.clear();
   impl_->meetingOf.clear();
+  impl_->notices.clear();
 }
 
 std::size_t GstMediaPort::liveMixers() const {

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mcu/core/LayoutEngine.hpp"
+
 GST_DEBUG_CATEGORY_STATIC(mixer_debug);
 #define GST_CAT_DEFAULT mixer_debug
 
@@ -28,6 +30,17 @@ const char* kOpusRtpCaps =
     "encoding-params=(string)2";
 const char* kVp8RtpCaps =
     "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000";
+// The third m-line: the room's shared screen, received only. Its own payload type tells its
+// packets from the camera's in the bundle whatever webrtcbin makes of their SSRC, and so picks
+// the decode chain (and Chromium keeps offered payload types per m-line).
+constexpr int kSharePayload = 98;
+const char* kShareRtpCaps =
+    "application/x-rtp,media=video,encoding-name=VP8,payload=98,clock-rate=90000";
+constexpr std::size_t kLevelWindow = 4800;  // samples of 48 kHz audio per level report (100 ms)
+// A share whose frames stopped this long has ended (the browser replaced its track with none):
+// a static screen still sends a frame every second or so.
+constexpr gint64 kShareTimeoutUs = 2 * G_USEC_PER_SEC;
+constexpr GstClockTime kShareCheckInterval = 500 * GST_MSECOND;
 
 void ensureDebugCategory() {
   static std::once_flag once;
@@ -70,18 +83,22 @@ core::LegState toLegState(GstWebRTCPeerConnectionState s) {
   return core::LegState::kNew;
 }
 
-// Checks that an answer is well-formed SDP that answers our two m-lines in order, with the ICE
-// and DTLS attributes a WebRTC answer must carry. Returns an empty string when it is acceptable.
+// Checks that an answer is well-formed SDP that answers our three m-lines in order (audio,
+// camera, shared screen), with the ICE and DTLS attributes a WebRTC answer must carry; a rejected
+// m-line (port 0) needs none. Returns an empty string when it is acceptable.
 std::string checkAnswer(const GstSDPMessage* sdp) {
   const guint n = gst_sdp_message_medias_len(sdp);
-  if (n != 2)
-    return "the answer must have 2 media sections (audio, video), it has " + std::to_string(n);
-  const char* kinds[] = {"audio", "video"};
+  if (n != 3) {
+    return "the answer must have 3 media sections (audio, video, screen video), it has " +
+           std::to_string(n);
+  }
+  const char* kinds[] = {"audio", "video", "video"};
   for (guint i = 0; i < n; ++i) {
     const GstSDPMedia* m = gst_sdp_message_get_media(sdp, i);
     if (!gst_sdp_media_get_media(m) || std::string(gst_sdp_media_get_media(m)) != kinds[i]) {
       return std::string("media section ") + std::to_string(i) + " must be " + kinds[i];
     }
+    if (gst_sdp_media_get_port(m) == 0 && i == 2) continue;
     auto attr = [&](const char* key) {
       return gst_sdp_media_get_attribute_val(m, key) || gst_sdp_message_get_attribute_val(sdp, key);
     };
@@ -127,16 +144,51 @@ struct Mixer::Room {
   GstPadRef videoSink;                    // or they keep it (and its threads) alive
   bool sendStarted = false;
   std::optional<Branch> videoSend;  // encoder tee -> this room's webrtcbin
-  std::optional<Branch> view;       // this room's decoded video -> compositor
-  std::optional<core::Rect> tile;
-  std::string label;
+  Source camera;
+  Source share;
+  bool sharing = false;     // frames arrive on the share m-line (as last reported)
+  bool chairMuted = false;  // its sound is out of every mix
   bool connected = false;
+  std::shared_ptr<ShareActivity> shareActivity;
   // Written by streaming threads (pad-added), read by the strand after `stopping` or a post.
   std::mutex mu;
   std::vector<GstElement*> recvElements;
   GstElement* audioTee = nullptr;
   GstElement* videoTee = nullptr;
+  GstElement* shareTee = nullptr;
   std::atomic<bool> stopping{false};
+
+  GstElement* teeOf(Stream stream) {
+    std::lock_guard lock(mu);
+    return stream == Stream::kAudio ? audioTee : stream == Stream::kCamera ? videoTee : shareTee;
+  }
+  Stream streamOf(const Source& source) const {
+    return &source == &share ? Stream::kShare : Stream::kCamera;
+  }
+};
+
+// The loudness of a room's decoded audio, summed on its streaming thread (one pad probe, no
+// element, no bus message) and posted to the strand once per kLevelWindow samples.
+struct Mixer::LevelMeter {
+  std::weak_ptr<Mixer> mixer;
+  core::Executor& strand;
+  core::ParticipantId id;
+  double sumSquares = 0;  // of samples normalised to full scale
+  std::size_t samples = 0;
+};
+
+// When a room's shared screen last produced a decoded frame; `active` gates the start report so
+// that only the first frame after a silence posts to the strand.
+struct Mixer::ShareActivity {
+  std::atomic<gint64> lastFrameUs{0};
+  std::atomic<bool> active{false};
+};
+
+struct Mixer::ShareProbe {
+  std::weak_ptr<Mixer> mixer;
+  core::Executor& strand;
+  core::ParticipantId id;
+  std::shared_ptr<ShareActivity> activity;
 };
 
 // What a GStreamer callback needs to find its way back: weak references only.
@@ -158,12 +210,16 @@ struct Mixer::SignalContext {
 };
 
 template <typename Fn>
-void Mixer::postToStrand(Fn fn) {
-  std::weak_ptr<Mixer> weak = weak_from_this();
-  strand_.post([weak, fn = std::move(fn)]() mutable {
+void Mixer::postWeak(core::Executor& strand, std::weak_ptr<Mixer> weak, Fn fn) {
+  strand.post([weak = std::move(weak), fn = std::move(fn)]() mutable {
     auto self = weak.lock();
     if (self && !self->stopped_) fn(*self);
   });
+}
+
+template <typename Fn>
+void Mixer::postToStrand(Fn fn) {
+  postWeak(strand_, weak_from_this(), std::move(fn));
 }
 
 std::shared_ptr<Mixer> Mixer::create(const std::string& meeting, const core::Config& config,
@@ -214,7 +270,8 @@ void Mixer::build() {
   GST_INFO("meeting=%s mixer started", meeting_.c_str());
 }
 
-// background -> compositor -> queue -> vp8enc -> tee: the one encoder every viewer shares.
+// background -> compositor -> textoverlay(notice) -> queue -> vp8enc -> tee: the one encoder
+// every viewer shares, and the one notice line drawn for all of them.
 void Mixer::buildVideoOutput() {
   const auto& v = config_.video;
   GstElement* bg = add("videotestsrc", "bg");
@@ -226,6 +283,15 @@ void Mixer::buildVideoOutput() {
                "min-upstream-latency", kAggregatorLatency, nullptr);
   GstElement* outCaps = add("capsfilter", "composite-caps");
   g_object_set(outCaps, "caps", capsFromString(videoCaps(v.width, v.height, v.fps)).get(), nullptr);
+  // Silent (a plain pass-through) while there is no notice. Text is rendered once per change and
+  // then only blended into each composite frame.
+  notice_ = add("textoverlay", "notice");
+  const std::string noticeFont =
+      v.labelFont + " " + std::to_string(std::max(10, v.height / 22)) + "px";
+  g_object_set(notice_, "silent", TRUE, "valignment", 1 /* bottom */, "halignment", 1 /* center */,
+               "line-alignment", 1 /* center */, "shaded-background", TRUE, "auto-resize", FALSE,
+               "wait-text", FALSE, "font-desc", noticeFont.c_str(), "ypad",
+               std::max(2, v.height / 72), nullptr);
   GstElement* queue = add("queue", "encode-queue");
   g_object_set(queue, "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", 0, "leaky",
                2 /* downstream */, nullptr);
@@ -242,7 +308,7 @@ void Mixer::buildVideoOutput() {
   if (!gst_element_link(bg, bgCaps) ||
       gst_pad_link(adopt(gst_element_get_static_pad(bgCaps, "src")).get(), bgPad.get()) !=
           GST_PAD_LINK_OK ||
-      !gst_element_link_many(compositor_, outCaps, queue, encoder_, videoTee_, nullptr)) {
+      !gst_element_link_many(compositor_, outCaps, notice_, queue, encoder_, videoTee_, nullptr)) {
     throw std::runtime_error("cannot link the composite video chain");
   }
   GstPadRef encSrc = adopt(gst_element_get_static_pad(encoder_, "src"));
@@ -296,6 +362,7 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
   room->id = id;
   room->name = name;
   room->prefix = id + "-";
+  room->shareActivity = std::make_shared<ShareActivity>();
   room->webrtc = add("webrtcbin", room->prefix + "webrtc");
   g_object_set(room->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                guint(kJitterLatencyMs), nullptr);
@@ -310,6 +377,7 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
   gst_element_sync_state_with_parent(room->webrtc);
   buildAudioSend(*room);
   buildVideoSend(*room);
+  addShareTransceiver(*room);
   createOffer(room);
   GST_INFO("meeting=%s participant=%s room added", meeting_.c_str(), id.c_str());
 }
@@ -387,6 +455,18 @@ void Mixer::buildVideoSend(Room& room) {
   room.videoSend = std::move(branch);
 }
 
+// The third m-line: recvonly from our side, so the browser keeps a sender there and can
+// replaceTrack() its screen onto it without renegotiating. Bundled like the others.
+void Mixer::addShareTransceiver(Room& room) {
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_signal_emit_by_name(room.webrtc, "add-transceiver",
+                        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                        capsFromString(kShareRtpCaps).get(), &trans);
+  if (!trans) throw std::runtime_error("cannot add the screen-share transceiver");
+  g_object_set(trans, "do-nack", TRUE, nullptr);
+  gst_object_unref(trans);
+}
+
 // Called once the leg is connected: until then webrtcbin holds its sink pads blocked, and a
 // branch from a shared element into it would stall that element. A viewer that is not connected
 // costs nothing.
@@ -402,15 +482,7 @@ void Mixer::attachLeg(Room& room) {
   }
   for (auto& [otherId, other] : rooms_) {
     if (otherId == room.id || audioBranches_.count({otherId, room.id})) continue;
-    GstElement* tee = nullptr;
-    {
-      std::lock_guard lock(other->mu);
-      tee = other->audioTee;
-    }
-    if (tee) {
-      audioBranches_[{otherId, room.id}] =
-          linkBranch(tee, room.audioMixer, {}, otherId + "-to-" + room.id);
-    }
+    if (GstElement* tee = other->teeOf(Stream::kAudio)) linkAudioBranch(*other, tee, room);
   }
 }
 
@@ -476,12 +548,17 @@ void Mixer::onOfferCreated(GstPromise* promise, gpointer data) {
   }
   GCharPtr text(gst_sdp_message_as_text(offer->sdp));
   std::string sdp = text.get();
-  // Post the offer before setting it locally, so it reaches the client before any candidate.
+  GST_DEBUG("meeting=%s participant=%s offer:\n%s", mixer->meeting_.c_str(), room->id.c_str(),
+            sdp.c_str());
+  // Set locally before the client can have it: a fast answer applied first would be refused
+  // (webrtcbin still "stable"). Both happen inside this webrtcbin operation (the promise is
+  // answered on its thread), and gathering starts only in the next one, so the offer still
+  // reaches the strand before any candidate.
+  g_signal_emit_by_name(room->webrtc, "set-local-description", offer, nullptr);
+  gst_webrtc_session_description_free(offer);
   mixer->postToStrand([id, sdp](Mixer& m) {
     if (m.find(id) && m.events_) m.events_->onLocalOffer(id, sdp);
   });
-  g_signal_emit_by_name(room->webrtc, "set-local-description", offer, nullptr);
-  gst_webrtc_session_description_free(offer);
 }
 
 void Mixer::onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer data) {
@@ -538,10 +615,13 @@ void Mixer::legState(const core::ParticipantId& id, core::LegState state) {
 void Mixer::setAnswer(const core::ParticipantId& id, const std::string& sdpText) {
   Room* room = find(id);
   if (!room || !events_) return;
+  GST_DEBUG("meeting=%s participant=%s answer:\n%s", meeting_.c_str(), id.c_str(), sdpText.c_str());
   GstSDPMessage* sdp = nullptr;
   gst_sdp_message_new_from_text(sdpText.c_str(), &sdp);
   std::string problem = sdp ? checkAnswer(sdp) : "the SDP does not parse";
   if (!problem.empty()) {
+    GST_WARNING("meeting=%s participant=%s answer refused: %s", meeting_.c_str(), id.c_str(),
+                problem.c_str());
     if (sdp) gst_sdp_message_free(sdp);
     events_->onLegError(id, core::ErrorCode::kBadSdp, problem);
     return;
@@ -571,6 +651,8 @@ void Mixer::onAnswerSet(GstPromise* promise, gpointer data) {
   }
   if (error.empty()) return;
   const core::ParticipantId id = room->id;
+  GST_WARNING("meeting=%s participant=%s answer refused: %s", mixer->meeting_.c_str(), id.c_str(),
+              error.c_str());
   mixer->postToStrand([id, error](Mixer& m) {
     if (m.events_) m.events_->onLegError(id, core::ErrorCode::kBadSdp, error);
   });
@@ -600,29 +682,39 @@ void Mixer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
   auto [mixer, room] = SignalContext::lock(data);
   if (!mixer || !room || room->stopping) return;
-  if (auto kind = mixer->buildReceiveChain(*room, pad)) {
-    const bool video = *kind == core::MediaKind::kVideo;
+  if (auto stream = mixer->buildReceiveChain(*room, pad)) {
     const core::ParticipantId id = room->id;
-    mixer->postToStrand([id, video](Mixer& m) { m.mediaReady(id, video); });
+    mixer->postToStrand([id, stream = *stream](Mixer& m) { m.mediaReady(id, stream); });
   }
 }
 
 // Runs on the streaming thread that announced the pad: link at once or the jitterbuffer stalls.
 // Each room's decoded media ends in a tee, so the strand can attach and detach consumers later.
-std::optional<core::MediaKind> Mixer::buildReceiveChain(Room& room, GstPad* pad) {
+// The screen share is decoded like the camera, into its own tee; its pad stays for the leg's
+// life, so one chain serves every share the room starts.
+std::optional<Mixer::Stream> Mixer::buildReceiveChain(Room& room, GstPad* pad) {
   GstCapsRef caps(gst_pad_get_current_caps(pad));
   if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
   const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
   const std::string media = orEmpty(gst_structure_get_string(s, "media"));
   const std::string enc = orEmpty(gst_structure_get_string(s, "encoding-name"));
+  int payload = -1;
+  gst_structure_get_int(s, "payload", &payload);
   std::lock_guard lock(room.mu);
   const std::string p = room.prefix + "in-" + media + std::to_string(room.recvElements.size());
   std::vector<GstElement*> chain;
   GstElement** teeSlot = nullptr;
-  if (media == "video" && enc == "VP8" && !room.videoTee) {
+  std::optional<Stream> stream;
+  if (media == "video" && enc == "VP8" && payload == kSharePayload && !room.shareTee) {
+    teeSlot = &room.shareTee;
+    stream = Stream::kShare;
+  } else if (media == "video" && enc == "VP8" && payload != kSharePayload && !room.videoTee) {
+    teeSlot = &room.videoTee;
+    stream = Stream::kCamera;
+  }
+  if (stream) {
     chain = {makeElement("rtpvp8depay", p + "-depay"), makeElement("vp8dec", p + "-dec"),
              makeElement("videoconvert", p + "-convert"), makeElement("tee", p + "-tee")};
-    teeSlot = &room.videoTee;
   } else if (media == "audio" && enc == "OPUS" && !room.audioTee) {
     GstElement* capsf = makeElement("capsfilter", p + "-caps");
     g_object_set(capsf, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
@@ -633,6 +725,7 @@ std::optional<core::MediaKind> Mixer::buildReceiveChain(Room& room, GstPad* pad)
              capsf,
              makeElement("tee", p + "-tee")};
     teeSlot = &room.audioTee;
+    stream = Stream::kAudio;
   } else {
     chain = {makeElement("fakesink", p + "-discard")};  // a stream we do not use
     g_object_set(chain[0], "async", FALSE, "sync", FALSE, nullptr);
@@ -640,6 +733,7 @@ std::optional<core::MediaKind> Mixer::buildReceiveChain(Room& room, GstPad* pad)
   for (GstElement* e : chain) gst_bin_add(GST_BIN(pipeline_.get()), e);
   if (teeSlot) g_object_set(chain.back(), "allow-not-linked", TRUE, nullptr);
   for (std::size_t i = 0; i + 1 < chain.size(); ++i) gst_element_link(chain[i], chain[i + 1]);
+  if (stream) watchDecoded(room, *stream, chain.back());
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) gst_element_sync_state_with_parent(*it);
   GstPadRef sink = adopt(gst_element_get_static_pad(chain.front(), "sink"));
   gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &dropEos, nullptr, nullptr);
@@ -647,25 +741,128 @@ std::optional<core::MediaKind> Mixer::buildReceiveChain(Room& room, GstPad* pad)
   room.recvElements.insert(room.recvElements.end(), chain.begin(), chain.end());
   if (!teeSlot || !linked) return std::nullopt;
   *teeSlot = chain.back();
-  return media == "video" ? core::MediaKind::kVideo : core::MediaKind::kAudio;
+  return stream;
 }
 
-void Mixer::mediaReady(const core::ParticipantId& id, bool video) {
+// One probe on the tee's input, where the decoded stream is already there for other reasons:
+// audio is measured for its level, share frames are stamped so the strand sees a share end.
+void Mixer::watchDecoded(Room& room, Stream stream, GstElement* tee) {
+  GstPadRef pad = adopt(gst_element_get_static_pad(tee, "sink"));
+  if (stream == Stream::kAudio) {
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Mixer::onDecodedAudio,
+                      new LevelMeter{weak_from_this(), strand_, room.id},
+                      [](gpointer d) { delete static_cast<LevelMeter*>(d); });
+  } else if (stream == Stream::kShare) {
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Mixer::onShareFrame,
+                      new ShareProbe{weak_from_this(), strand_, room.id, room.shareActivity},
+                      [](gpointer d) { delete static_cast<ShareProbe*>(d); });
+  }
+}
+
+// RFC 6464 level of S16 mono audio: -dBov of its RMS, 0 (full scale) .. 127 (silence), as the
+// ssrc-audio-level header extension would carry it.
+GstPadProbeReturn Mixer::onDecodedAudio(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* meter = static_cast<LevelMeter*>(data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  GstMapInfo map;
+  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_PAD_PROBE_OK;
+  const auto* samples = reinterpret_cast<const gint16*>(map.data);
+  const std::size_t n = map.size / sizeof(gint16);
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += double(samples[i]) * samples[i];
+  gst_buffer_unmap(buffer, &map);
+  meter->sumSquares += sum / (32768.0 * 32768.0);
+  meter->samples += n;
+  if (meter->samples < kLevelWindow) return GST_PAD_PROBE_OK;
+  const double meanSquare = meter->sumSquares / double(meter->samples);
+  meter->sumSquares = 0;
+  meter->samples = 0;
+  const int level = meanSquare <= 0 ? core::kSilentLevel
+                                    : std::clamp(int(std::lround(-10.0 * std::log10(meanSquare))),
+                                                 0, core::kSilentLevel);
+  // Posted through the weak reference: a streaming thread never holds the mixer alive.
+  postWeak(meter->strand, meter->mixer, [id = meter->id, level](Mixer& m) {
+    if (m.find(id) && m.events_) m.events_->onAudioLevel(id, level);
+  });
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn Mixer::onShareFrame(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* probe = static_cast<ShareProbe*>(data);
+  probe->activity->lastFrameUs = g_get_monotonic_time();
+  if (!probe->activity->active.exchange(true)) {
+    postWeak(probe->strand, probe->mixer, [id = probe->id](Mixer& m) { m.shareStarted(id); });
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void Mixer::mediaReady(const core::ParticipantId& id, Stream stream) {
   Room* room = find(id);
   if (!room) return;
-  if (video) {
-    if (room->tile) showRoom(*room);
-    return;
-  }
-  GstElement* tee = nullptr;
-  {
-    std::lock_guard lock(room->mu);
-    tee = room->audioTee;
-  }
+  if (stream == Stream::kCamera) return showSource(*room, room->camera);
+  if (stream == Stream::kShare) return;  // shown once its frames arrive (shareStarted)
+  GstElement* tee = room->teeOf(Stream::kAudio);
   for (auto& [otherId, other] : rooms_) {
     if (otherId == id || !other->connected || audioBranches_.count({id, otherId})) continue;
-    audioBranches_[{id, otherId}] = linkBranch(tee, other->audioMixer, {}, id + "-to-" + otherId);
+    linkAudioBranch(*room, tee, *other);
   }
+}
+
+// ------------------------------------------------------------------------------- screen share
+
+void Mixer::shareStarted(const core::ParticipantId& id) {
+  Room* room = find(id);
+  if (!room || room->sharing) return;
+  room->sharing = true;
+  startShareWatch();
+  showSource(*room, room->share);
+  GST_INFO("meeting=%s participant=%s share started", meeting_.c_str(), id.c_str());
+  if (events_) events_->onShareState(id, true);
+}
+
+// On the strand, every kShareCheckInterval while some room shares: a share without frames for
+// kShareTimeoutUs has ended. Its chain stays for the next share; its view goes.
+void Mixer::checkShares() {
+  const gint64 now = g_get_monotonic_time();
+  bool live = false;
+  for (auto& [id, room] : rooms_) {
+    if (!room->sharing) continue;
+    if (now - room->shareActivity->lastFrameUs < kShareTimeoutUs) {
+      live = true;
+      continue;
+    }
+    room->shareActivity->active = false;  // the next frame reports a new share
+    room->sharing = false;
+    hideSource(room->share);
+    GST_INFO("meeting=%s participant=%s share ended", meeting_.c_str(), id.c_str());
+    if (events_) events_->onShareState(id, false);
+  }
+  if (!live) stopShareWatch();
+}
+
+// A periodic wake-up on the system clock's thread that only posts to the strand.
+void Mixer::startShareWatch() {
+  if (shareWatch_) return;
+  GstClock* clock = gst_system_clock_obtain();
+  shareWatch_ = gst_clock_new_periodic_id(clock, gst_clock_get_time(clock) + kShareCheckInterval,
+                                          kShareCheckInterval);
+  gst_object_unref(clock);
+  gst_clock_id_wait_async(shareWatch_, &Mixer::onShareWatch,
+                          new ShareProbe{weak_from_this(), strand_, {}, {}},
+                          [](gpointer d) { delete static_cast<ShareProbe*>(d); });
+}
+
+void Mixer::stopShareWatch() {
+  if (!shareWatch_) return;
+  gst_clock_id_unschedule(shareWatch_);
+  gst_clock_id_unref(shareWatch_);
+  shareWatch_ = nullptr;
+}
+
+gboolean Mixer::onShareWatch(GstClock*, GstClockTime, GstClockID, gpointer data) {
+  auto* ctx = static_cast<ShareProbe*>(data);
+  postWeak(ctx->strand, ctx->mixer, [](Mixer& m) { m.checkShares(); });
+  return TRUE;
 }
 
 // ------------------------------------------------------------------------------- branches
@@ -720,59 +917,103 @@ void Mixer::unlinkBranch(Branch& b) {
   b = Branch{};
 }
 
+// `from`'s decoded audio into `to`'s mix. A chair-muted room's pad is muted before any data
+// flows: the mixer then skips it, so a muted room costs its mixes nothing.
+void Mixer::linkAudioBranch(Room& from, GstElement* tee, Room& to) {
+  audioBranches_[{from.id, to.id}] =
+      linkBranch(tee, to.audioMixer, {}, from.id + "-to-" + to.id, [&](Branch& b) {
+        if (from.chairMuted) g_object_set(b.sinkPad.get(), "mute", TRUE, nullptr);
+      });
+}
+
+// One property per existing mix of the room (set on the strand, read by the mixer's thread
+// under the pad's lock); no element, no relinking, nothing per packet.
+void Mixer::setAudioMuted(const core::ParticipantId& id, bool muted) {
+  Room* room = find(id);
+  if (!room || room->chairMuted == muted) return;
+  room->chairMuted = muted;
+  for (auto& [key, branch] : audioBranches_) {
+    if (key.first == id && branch.sinkPad) {
+      g_object_set(branch.sinkPad.get(), "mute", gboolean(muted), nullptr);
+    }
+  }
+  GST_INFO("meeting=%s participant=%s chair %s", meeting_.c_str(), id.c_str(),
+           muted ? "muted" : "unmuted");
+}
+
+void Mixer::setNotice(const std::string& text) {
+  if (text.empty()) {
+    g_object_set(notice_, "silent", TRUE, "text", "", nullptr);
+  } else {
+    g_object_set(notice_, "text", escapeMarkup(text).c_str(), "silent", FALSE, nullptr);
+  }
+  GST_INFO("meeting=%s notice %s", meeting_.c_str(), text.empty() ? "cleared" : "set");
+}
+
 // ------------------------------------------------------------------------------- layout
 
 void Mixer::setLayout(const std::vector<core::TilePlacement>& tiles) {
-  std::map<core::ParticipantId, const core::TilePlacement*> byId;
-  for (const auto& t : tiles) byId[t.participant] = &t;
+  std::map<std::string, const core::TilePlacement*> bySource;
+  for (const auto& t : tiles) bySource[t.participant] = &t;
+  auto placementOf = [&](const std::string& source) -> const core::TilePlacement* {
+    auto it = bySource.find(source);
+    return it == bySource.end() ? nullptr : it->second;
+  };
   for (auto& [id, room] : rooms_) {
-    auto it = byId.find(id);
-    if (it == byId.end()) {
-      room->tile.reset();
-      if (room->view) unlinkBranch(*room->view);
-      room->view.reset();
-      continue;
-    }
-    room->tile = it->second->rect;
-    room->label = it->second->label;
-    if (room->view)
-      placeView(*room->view, *room);
-    else
-      showRoom(*room);
+    applyTile(*room, room->camera, placementOf(id));
+    applyTile(*room, room->share, placementOf(core::shareSourceId(id)));
   }
 }
 
-// Decoded video -> queue -> videoscale -> capsfilter(tile) -> textoverlay(name) -> compositor.
-// Scaling happens here, once, at tile size: the compositor only blends.
-void Mixer::showRoom(Room& room) {
-  GstElement* tee = nullptr;
-  {
-    std::lock_guard lock(room.mu);
-    tee = room.videoTee;
+void Mixer::applyTile(Room& room, Source& source, const core::TilePlacement* placement) {
+  if (!placement) {
+    source.tile.reset();
+    hideSource(source);
+    return;
   }
-  if (!tee || !room.tile || room.view) return;
-  const std::string p = room.prefix + "view";
+  source.tile = placement->rect;
+  source.label = placement->label;
+  if (source.view)
+    placeView(*source.view, source);
+  else
+    showSource(room, source);
+}
+
+// Decoded video -> queue -> videoscale -> capsfilter(tile) -> textoverlay(name) -> compositor.
+// Scaling happens here, once, at tile size: the compositor only blends. A share is shown only
+// while its frames arrive (a stale last frame would otherwise stay on screen).
+void Mixer::showSource(Room& room, Source& source) {
+  const Stream stream = room.streamOf(source);
+  if (!source.tile || source.view || (stream == Stream::kShare && !room.sharing)) return;
+  GstElement* tee = room.teeOf(stream);
+  if (!tee) return;
+  const std::string p = room.prefix + (stream == Stream::kShare ? "share-view" : "view");
   GstElement* scale = makeElement("videoscale", p + "-scale");
   GstElement* capsf = makeElement("capsfilter", p + "-caps");
   GstElement* overlay = makeElement("textoverlay", p + "-label");
   g_object_set(overlay, "valignment", 1 /* bottom */, "halignment", 0 /* left */,
                "shaded-background", TRUE, "auto-resize", FALSE, "wait-text", FALSE, nullptr);
   // Placed before the first frame flows, so the tile never shows at the wrong place or size.
-  room.view = linkBranch(tee, compositor_, {scale, capsf, overlay}, p, [&](Branch& b) {
+  source.view = linkBranch(tee, compositor_, {scale, capsf, overlay}, p, [&](Branch& b) {
     g_object_set(b.elements.front(), "max-size-time", guint64(0), "max-size-buffers", 2, nullptr);
-    placeView(b, room);
+    placeView(b, source);
   });
 }
 
-void Mixer::placeView(Branch& view, const Room& room) {
-  const core::Rect& r = *room.tile;
+void Mixer::hideSource(Source& source) {
+  if (source.view) unlinkBranch(*source.view);
+  source.view.reset();
+}
+
+void Mixer::placeView(Branch& view, const Source& source) {
+  const core::Rect& r = *source.tile;
   GstElement* capsf = view.elements[2];
   GstElement* overlay = view.elements[3];
   g_object_set(capsf, "caps", capsFromString(videoCaps(r.width, r.height, 0)).get(), nullptr);
   const int fontPx = std::max(8, r.height / 14);
   const std::string font = config_.video.labelFont + " " + std::to_string(fontPx) + "px";
-  g_object_set(overlay, "text", escapeMarkup(room.label).c_str(), "font-desc", font.c_str(), "xpad",
-               std::max(2, r.width / 60), "ypad", std::max(2, r.height / 40), nullptr);
+  g_object_set(overlay, "text", escapeMarkup(source.label).c_str(), "font-desc", font.c_str(),
+               "xpad", std::max(2, r.width / 60), "ypad", std::max(2, r.height / 40), nullptr);
   g_object_set(view.sinkPad.get(), "xpos", r.x, "ypos", r.y, "width", r.width, "height", r.height,
                "zorder", 1u, nullptr);
 }
@@ -789,8 +1030,9 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
     detachBranch(b);
     doomed.insert(doomed.end(), b.elements.begin(), b.elements.end());
   };
-  if (room->videoSend) take(*room->videoSend);
-  if (room->view) take(*room->view);
+  for (std::optional<Branch>* b : {&room->videoSend, &room->camera.view, &room->share.view}) {
+    if (*b) take(**b);
+  }
   for (auto b = audioBranches_.begin(); b != audioBranches_.end();) {
     if (b->first.first == id || b->first.second == id) {
       take(b->second);
@@ -808,7 +1050,7 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
     std::lock_guard lock(room->mu);
     doomed.insert(doomed.end(), room->recvElements.begin(), room->recvElements.end());
     room->recvElements.clear();
-    room->audioTee = room->videoTee = nullptr;
+    room->audioTee = room->videoTee = room->shareTee = nullptr;
   }
   doomed.insert(doomed.end(), room->sendElements.begin(), room->sendElements.end());
   removeElements(doomed);
@@ -825,11 +1067,11 @@ void Mixer::releaseWebrtcPads(Room& room) {
 
 void Mixer::stop() {
   if (stopped_.exchange(true) || !pipeline_) return;
+  stopShareWatch();
   for (auto& [id, room] : rooms_) room->stopping = true;
   for (auto& [id, room] : rooms_) {
-    for (Branch* b :
-         {room->videoSend ? &*room->videoSend : nullptr, room->view ? &*room->view : nullptr}) {
-      if (b) detachBranch(*b);
+    for (std::optional<Branch>* b : {&room->videoSend, &room->camera.view, &room->share.view}) {
+      if (*b) detachBranch(**b);
     }
   }
   for (auto& [key, b] : audioBranches_) detachBranch(b);

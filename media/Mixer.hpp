@@ -1,7 +1,7 @@
 #pragma once
 // One live meeting's media: a GStreamer pipeline with one webrtcbin per room, a compositor that
-// draws the shown rooms into one picture encoded once and shared by every viewer, and per-room
-// audio mixes of everyone else (N-1).
+// draws the shown sources (rooms' cameras and shared screens) into one picture encoded once and
+// shared by every viewer, and per-room audio mixes of everyone else (N-1).
 //
 // Threads: every public method runs on the core executor (the "strand"). GStreamer callbacks run
 // on streaming threads; they only touch the Room they belong to (under its mutex) and post to the
@@ -45,7 +45,13 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void removeRoom(const core::ParticipantId& id);
   void setAnswer(const core::ParticipantId& id, const std::string& sdp);
   void addCandidate(const core::ParticipantId& id, int mline, const std::string& candidate);
+  // Tiles name a room (its camera) or core::shareSourceId(room) (its shared screen).
   void setLayout(const std::vector<core::TilePlacement>& tiles);
+  // The chair's mute: the room's sound leaves (or rejoins) every other room's mix. Kept until the
+  // room leaves, so mixes of rooms that connect later honour it too.
+  void setAudioMuted(const core::ParticipantId& id, bool muted);
+  // A line of text across the bottom of the composite; empty hides it.
+  void setNotice(const std::string& text);
   void stop();
 
   bool empty() const { return rooms_.empty(); }
@@ -60,6 +66,17 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   };
   struct Room;
   struct SignalContext;
+  struct LevelMeter;
+  struct ShareActivity;
+  struct ShareProbe;
+  // What a room sends on an m-line, once decoded into its tee.
+  enum class Stream { kAudio, kCamera, kShare };
+  // A video source of a room: its camera or its shared screen, and where the layout puts it.
+  struct Source {
+    std::optional<core::Rect> tile;
+    std::string label;
+    std::optional<Branch> view;  // decoded video -> compositor, while shown
+  };
 
   Mixer(const std::string& meeting, const core::Config& config, const IceSettings& ice,
         core::Executor& strand, core::MediaEvents* events);
@@ -72,6 +89,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   // Room construction (strand).
   void buildAudioSend(Room& room);
   void buildVideoSend(Room& room);
+  void addShareTransceiver(Room& room);
   void attachLeg(Room& room);
   void configureIce(GstElement* webrtc);
   void connectSignals(const std::shared_ptr<Room>& room);
@@ -83,8 +101,11 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void detachBranch(Branch& branch);
   void releaseWebrtcPads(Room& room);
   void unlinkBranch(Branch& branch);
-  void showRoom(Room& room);
-  void placeView(Branch& view, const Room& room);
+  void linkAudioBranch(Room& from, GstElement* tee, Room& to);
+  void applyTile(Room& room, Source& source, const core::TilePlacement* placement);
+  void showSource(Room& room, Source& source);
+  void hideSource(Source& source);
+  void placeView(Branch& view, const Source& source);
 
   // Streaming-thread handlers (static trampolines) and their strand continuations.
   static void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data);
@@ -97,12 +118,24 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   static GstBusSyncReply onBusMessage(GstBus* bus, GstMessage* message, gpointer data);
   static GstPadProbeReturn onKeyframeRequest(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   // The kind of stream linked to a tee, or nothing (a stream we do not use, or a link failure).
-  std::optional<core::MediaKind> buildReceiveChain(Room& room, GstPad* pad);
-  void mediaReady(const core::ParticipantId& id, bool video);
+  std::optional<Stream> buildReceiveChain(Room& room, GstPad* pad);
+  void watchDecoded(Room& room, Stream stream, GstElement* tee);
+  static GstPadProbeReturn onDecodedAudio(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn onShareFrame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static gboolean onShareWatch(GstClock* clock, GstClockTime time, GstClockID id, gpointer data);
+  void mediaReady(const core::ParticipantId& id, Stream stream);
+  void shareStarted(const core::ParticipantId& id);
+  void checkShares();
+  void startShareWatch();
+  void stopShareWatch();
   void legState(const core::ParticipantId& id, core::LegState state);
   void pipelineError(const std::string& source, const std::string& message);
   void requestKeyframe();
 
+  // Posts fn to run on the strand if the mixer is still alive and running then. postWeak is for
+  // callbacks that must not hold the mixer alive (they only have a weak reference).
+  template <typename Fn>
+  static void postWeak(core::Executor& strand, std::weak_ptr<Mixer> weak, Fn fn);
   template <typename Fn>
   void postToStrand(Fn fn);
   Room* find(const core::ParticipantId& id);
@@ -116,6 +149,8 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   GstElement* compositor_ = nullptr;
   GstElement* encoder_ = nullptr;
   GstElement* videoTee_ = nullptr;
+  GstElement* notice_ = nullptr;     // textoverlay on the composite, silent while empty
+  GstClockID shareWatch_ = nullptr;  // periodic check for ended shares, only while one is live
   std::map<core::ParticipantId, std::shared_ptr<Room>> rooms_;
   std::map<std::pair<core::ParticipantId, core::ParticipantId>, Branch> audioBranches_;
   std::atomic<bool> stopped_{false};

@@ -19,6 +19,8 @@ packages=(
   fonts-dejavu-core
   # tools: certificates, network namespaces for tests, the browser for end-to-end tests
   openssl iproute2 util-linux procps chromium
+  # promtool, which checks /metrics and configs/prometheus/ in the integration tests
+  prometheus
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // One TLS connection from accept until it closes or is upgraded to a WebSocket: handshake, then
-// HTTP/1.1 requests (keep-alive) answered through HttpRouter, or through RestApi for /api/ on the
-// Server's API thread pool (a call may hash a password: ~100 ms the io thread must not spend).
+// HTTP/1.1 requests (keep-alive) answered through HttpRouter, or through RestApi for /api/ and
+// MetricsEndpoint for /metrics on the Server's API thread pool (a call may hash a password, a
+// scrape waits for the core executor: time the io thread must not spend).
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -12,6 +13,7 @@
 
 #include "signaling/BeastSupport.hpp"
 #include "signaling/Log.hpp"
+#include "signaling/MetricsEndpoint.hpp"
 #include "signaling/RestApi.hpp"
 
 namespace mcu::signaling {
@@ -112,10 +114,13 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
       return upgrade(std::move(request));
     }
     if (api_) return callApi(std::move(request));
+    if (isMetricsRequest(state_->config, view(request.target()))) {
+      return callMetrics(std::move(request));
+    }
     const HttpReply reply =
         state_->router.handle(view(request.method_string()), view(request.target()));
-    kLog.info(who_ + " " + std::string(request.method_string()) + " " +
-              loggableTarget(view(request.target())) + " " + std::to_string(reply.status));
+    finished(HttpHandler::kWeb, view(request.method_string()), view(request.target()),
+             reply.status);
     respond(reply, request.version(), request.keep_alive());
   }
 
@@ -132,29 +137,61 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
                     std::string(request[http::field::authorization]),
                     peer_,
                     std::move(request.body())};
+    const auto received = std::chrono::steady_clock::now();
+    net::post(*pool,
+              [self = shared_from_this(), executor = stream_.get_executor(), call = std::move(call),
+               version = request.version(), keepAlive = request.keep_alive(), received]() mutable {
+                ApiReply reply = self->state_->api->handle(call);
+                self->state_->metrics.apiCall(call.method, call.target, reply.status,
+                                              std::chrono::steady_clock::now() - received);
+                net::post(executor, [self = std::move(self), reply = std::move(reply),
+                                     method = std::move(call.method),
+                                     target = std::move(call.target), version, keepAlive] {
+                  self->onApiReply(HttpHandler::kApi, method, target, reply, version, keepAlive);
+                });
+              });
+  }
+
+  void onApiReply(HttpHandler handler, std::string_view method, std::string_view target,
+                  const ApiReply& reply, unsigned version, bool keepAlive) {
+    if (closed_) return;
+    finished(handler, method, target, reply.status);
+    respondApi(reply, version, keepAlive);
+  }
+
+  // ---------------------------------------------------------------- /metrics
+
+  // On the API pool like a REST call: the scrape waits for the core executor.
+  void callMetrics(HttpRequest request) {
+    const auto pool = state_->apiPool.lock();
+    if (!pool) return closeSocket();  // the server has stopped
     net::post(*pool, [self = shared_from_this(), executor = stream_.get_executor(),
-                      call = std::move(call), version = request.version(),
-                      keepAlive = request.keep_alive()]() mutable {
-      ApiReply reply = self->state_->api->handle(call);
-      std::string line = call.method + " " + loggableTarget(call.target);
-      net::post(executor,
-                [self = std::move(self), reply = std::move(reply), line = std::move(line), version,
-                 keepAlive] { self->onApiReply(line, reply, version, keepAlive); });
+                      method = std::string(request.method_string()),
+                      target = std::string(request.target()),
+                      authorization = std::string(request[http::field::authorization]),
+                      version = request.version(), keepAlive = request.keep_alive()]() mutable {
+      ApiReply reply = serveMetrics(self->state_, method, authorization);
+      net::post(
+          executor, [self = std::move(self), reply = std::move(reply), method = std::move(method),
+                     target = std::move(target), version, keepAlive] {
+            self->onApiReply(HttpHandler::kMetrics, method, target, reply, version, keepAlive);
+          });
     });
   }
 
-  void onApiReply(const std::string& line, const ApiReply& reply, unsigned version,
-                  bool keepAlive) {
-    if (closed_) return;
-    kLog.info(who_ + " " + line + " " + std::to_string(reply.status));
-    respondApi(reply, version, keepAlive);
+  // One log line and one count per answered request.
+  void finished(HttpHandler handler, std::string_view method, std::string_view target, int status) {
+    state_->metrics.httpRequest(handler, status);
+    kLog.info("request", {{"peer", peer_},
+                          {"method", method},
+                          {"target", loggableTarget(target)},
+                          {"status", status}});
   }
 
   // The rest of the body is never read, so the connection cannot carry another request.
   void refuseTooLarge() {
     const auto& header = parser_->get();
-    kLog.info(who_ + " " + std::string(header.method_string()) + " " +
-              loggableTarget(view(header.target())) + " 413");
+    finished(HttpHandler::kApi, view(header.method_string()), view(header.target()), 413);
     respondApi(RestApi::errorReply(413, "too_large", "the request body is too large"),
                header.version(), false);
   }

@@ -1,6 +1,7 @@
 #include "signaling/Protocol.hpp"
 
 #include <climits>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "signaling/TimeFormat.hpp"
@@ -110,6 +111,96 @@ CommandBody parseMute(const Fields& f) {
   f.fail(ErrorCode::kBadField, "kind must be \"audio\" or \"video\"");
 }
 
+bool boolean(const Fields& f, const char* name) {
+  return f.require(name, &json::is_boolean, "a boolean").get<bool>();
+}
+
+CommandBody parseChair(const Fields& f) {
+  std::string token = f.string("token");
+  std::string meeting = f.string("meeting");
+  if (token.size() > 1024) f.fail(ErrorCode::kBadField, "token is too long");
+  return ChairCommand{std::move(token), std::move(meeting)};
+}
+
+CommandBody parseControl(const Fields& f) {
+  using core::ControlAction;
+  static const std::map<std::string, ControlAction, std::less<>> kActions = {
+      {"mute", ControlAction::kMute},
+      {"mute-all", ControlAction::kMuteAll},
+      {"grant-floor", ControlAction::kGrantFloor},
+      {"revoke-floor", ControlAction::kRevokeFloor},
+      {"lower-hand", ControlAction::kLowerHand},
+      {"force-big", ControlAction::kForceBig},
+      {"clear-forced", ControlAction::kClearForced},
+      {"layout", ControlAction::kLayout},
+      {"pin", ControlAction::kPin},
+      {"unpin", ControlAction::kUnpin},
+      {"roll-call", ControlAction::kRollCall},
+      {"lock", ControlAction::kLock},
+      {"remove", ControlAction::kRemove},
+      {"invite-back", ControlAction::kInviteBack},
+      {"notice", ControlAction::kNotice},
+  };
+  const std::string action = f.string("action");
+  const auto it = kActions.find(action);
+  if (it == kActions.end()) f.fail(ErrorCode::kBadField, "unknown control action '" + action + "'");
+  core::ControlRequest r;
+  r.action = it->second;
+  auto seat = [&] {
+    const json& v = f.require("seat", &json::is_number_integer, "an integer");
+    if (!fitsInt(v)) f.fail(ErrorCode::kBadField, "seat: 0..24");
+    return v.get<int>();
+  };
+  switch (r.action) {
+    case ControlAction::kMute:
+      r.room = f.string("room");
+      r.flag = boolean(f, "muted");
+      break;
+    case ControlAction::kMuteAll:
+      r.flag = boolean(f, "muted");
+      if (const json* except = f.find("except")) {
+        if (!except->is_array()) f.fail(ErrorCode::kMissingField, "except must be an array");
+        for (const auto& id : *except) {
+          if (!id.is_string()) f.fail(ErrorCode::kMissingField, "except must hold strings");
+          r.except.push_back(id.get<std::string>());
+        }
+      }
+      break;
+    case ControlAction::kGrantFloor:
+    case ControlAction::kLowerHand:
+    case ControlAction::kForceBig:
+    case ControlAction::kRemove:
+      r.room = f.string("room");
+      break;
+    case ControlAction::kRevokeFloor:
+    case ControlAction::kClearForced:
+      break;
+    case ControlAction::kLayout:
+      r.layout = f.string("kind");
+      break;
+    case ControlAction::kPin:
+      r.seat = seat();
+      r.room = f.string("room");
+      break;
+    case ControlAction::kUnpin:
+      r.seat = seat();
+      break;
+    case ControlAction::kRollCall:
+      r.flag = boolean(f, "open");
+      break;
+    case ControlAction::kLock:
+      r.flag = boolean(f, "locked");
+      break;
+    case ControlAction::kInviteBack:
+      r.unitId = f.find("unitId") ? f.string("unitId") : f.string("name");
+      break;
+    case ControlAction::kNotice:
+      r.text = f.string("text");
+      break;
+  }
+  return ControlCommand{std::move(r)};
+}
+
 CommandBody parseBody(const std::string& type, const Fields& f) {
   if (type == "join") return parseJoin(f);
   if (type == "answer") return parseAnswer(f);
@@ -117,6 +208,10 @@ CommandBody parseBody(const std::string& type, const Fields& f) {
   if (type == "mute") return parseMute(f);
   if (type == "leave") return LeaveCommand{};
   if (type == "ping") return PingCommand{};
+  if (type == "hand") return HandCommand{boolean(f, "raised")};
+  if (type == "roll-call-answer") return RollCallAnswerCommand{};
+  if (type == "chair") return parseChair(f);
+  if (type == "control") return parseControl(f);
   f.fail(ErrorCode::kUnknownType, "unknown message type");
 }
 
@@ -132,7 +227,14 @@ json participantJson(const core::RosterEntry& entry) {
   return {{"id", entry.id},
           {"name", entry.name},
           {"audioMuted", entry.audioMuted},
-          {"videoMuted", entry.videoMuted}};
+          {"videoMuted", entry.videoMuted},
+          {"chairMuted", entry.chairMuted},
+          {"handRaised", entry.handRaised},
+          {"floor", entry.floor}};
+}
+
+json optionalId(const std::optional<core::ParticipantId>& id) {
+  return id ? json(*id) : json(nullptr);
 }
 
 std::string text(const json& object) {
@@ -180,6 +282,57 @@ struct ToJson {
   json operator()(const core::MeetingEndedMsg& m) const {
     return {{"type", "meeting-ended"}, {"meeting", m.meeting}, {"reason", m.reason}};
   }
+  json operator()(const core::ChairJoinedMsg& m) const {
+    json out = withId("chair-joined", m.requestId);
+    out["meeting"] = m.meeting;
+    out["title"] = m.title;
+    out["role"] = m.role;
+    out["canControl"] = m.canControl;
+    return out;
+  }
+  json operator()(const core::MeetingStateMsg& m) const {
+    json tiles = json::array();
+    for (const auto& t : m.tiles) {
+      tiles.push_back({{"source", t.participant},
+                       {"label", t.label},
+                       {"x", t.rect.x},
+                       {"y", t.rect.y},
+                       {"width", t.rect.width},
+                       {"height", t.rect.height}});
+    }
+    json pins = json::array();
+    for (const auto& [seat, room] : m.pins) pins.push_back({{"seat", seat}, {"room", room}});
+    json rooms = json::array();
+    for (const auto& r : m.rooms) {
+      json room = participantJson(r.entry);
+      room["unitId"] = r.unitId;
+      room["sharing"] = r.sharing;
+      room["level"] = r.level;
+      room["media"] = core::legStateName(r.media);
+      rooms.push_back(std::move(room));
+    }
+    return {{"type", "meeting-state"},
+            {"meeting", m.meeting},
+            {"title", m.title},
+            {"locked", m.locked},
+            {"layout",
+             {{"kind", m.layoutKind},
+              {"canvas", {{"width", m.canvasWidth}, {"height", m.canvasHeight}}},
+              {"tiles", std::move(tiles)}}},
+            {"speaker", optionalId(m.speaker)},
+            {"forced", optionalId(m.forced)},
+            {"floor", optionalId(m.floor)},
+            {"hands", m.hands},
+            {"rollCall", {{"open", m.rollCallOpen}, {"answered", m.rollCallAnswered}}},
+            {"notice", m.notice},
+            {"rooms", std::move(rooms)},
+            {"pins", std::move(pins)},
+            {"barred", m.barred}};
+  }
+  json operator()(const core::RollCallMsg& m) const {
+    return {{"type", "roll-call"}, {"open", m.open}};
+  }
+  json operator()(const core::NoticeMsg& m) const { return {{"type", "notice"}, {"text", m.text}}; }
   json operator()(const core::ErrorMsg& m) const {
     json out = withId("error", m.requestId);
     out["code"] = core::errorName(m.code);

@@ -29,9 +29,21 @@ struct MuteCommand {
 };
 struct LeaveCommand {};
 struct PingCommand {};
+struct HandCommand {
+  bool raised = false;
+};
+struct RollCallAnswerCommand {};
+struct ChairCommand {
+  std::string token;
+  std::string meeting;
+};
+struct ControlCommand {
+  core::ControlRequest request;
+};
 
-using CommandBody = std::variant<JoinCommand, AnswerCommand, CandidateCommand, MuteCommand,
-                                 LeaveCommand, PingCommand>;
+using CommandBody =
+    std::variant<JoinCommand, AnswerCommand, CandidateCommand, MuteCommand, LeaveCommand,
+                 PingCommand, HandCommand, RollCallAnswerCommand, ChairCommand, ControlCommand>;
 
 struct Command {
   core::RequestId id;

@@ -10,6 +10,7 @@
 
 #include "signaling/Certificate.hpp"
 #include "signaling/Log.hpp"
+#include "signaling/OutgoingEvents.hpp"
 #include "signaling/Protocol.hpp"
 #include "signaling/ServerState.hpp"
 
@@ -97,10 +98,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 // serialised once however many receive it.
 class SignalAdapter : public core::SignalPort {
  public:
-  explicit SignalAdapter(ServerState& state) : state_(state) {}
+  explicit SignalAdapter(ServerState& state) : state_(state), events_(state) {}
 
   void send(core::ConnectionId connection, const core::ServerMessage& message) override {
-    logError(connection, message);
+    events_.sent(connection, message);
     deliver(connection, std::make_shared<const std::string>(serialize(message)));
   }
 
@@ -108,7 +109,7 @@ class SignalAdapter : public core::SignalPort {
                  const core::ServerMessage& message) override {
     auto text = std::make_shared<const std::string>(serialize(message));
     for (const auto connection : connections) {
-      logError(connection, message);
+      events_.sent(connection, message);
       deliver(connection, text);
     }
   }
@@ -120,17 +121,8 @@ class SignalAdapter : public core::SignalPort {
     if (auto session = it->second.lock()) session->deliver(std::move(text));
   }
 
-  // Requests the conference refuses are bad input too, logged once here.
-  static void logError(core::ConnectionId connection, const core::ServerMessage& message) {
-    const auto* error = std::get_if<core::ErrorMsg>(&message);
-    if (!error) return;
-    std::string line = "conn=" + std::to_string(connection) +
-                       " error code=" + std::string(core::errorName(error->code));
-    if (error->requestId) line += " id=" + std::to_string(*error->requestId);
-    kLog.warn(line + ": " + error->message);
-  }
-
   ServerState& state_;
+  OutgoingEvents events_;  // counts and logs what is sent
 };
 
 }  // namespace
@@ -169,6 +161,11 @@ core::SignalPort& Server::signalPort() {
 
 std::uint16_t Server::start() {
   const auto& server = impl_->state->config.server;
+  // GET /metrics runs on the API pool too (it waits for the core executor).
+  if (!impl_->apiPool && impl_->state->config.metrics.enabled) {
+    impl_->apiPool = std::make_shared<net::thread_pool>(kApiThreads);
+    impl_->state->apiPool = impl_->apiPool;
+  }
   impl_->state->tls.emplace(makeTlsContext(ensureCertificate(server)));
   auto listener = std::make_shared<Listener>(impl_->io, impl_->state);
   std::uint16_t port = 0;
@@ -180,7 +177,7 @@ std::uint16_t Server::start() {
   }
   listener->accept();
   impl_->listener = listener;
-  kLog.info("listening on " + server.bind + ":" + std::to_string(port));
+  kLog.info("listening", {{"bind", server.bind}, {"port", port}});
   return port;
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "mcu/core/Config.hpp"
 #include "mcu/core/Executor.hpp"
 #include "signaling/HttpRouter.hpp"
+#include "signaling/Metrics.hpp"
 
 namespace mcu::signaling {
 
@@ -51,6 +53,9 @@ struct ServerState {
   // Set by Server::stop(); work already posted to the core executor then no longer reaches the
   // conference, which may be torn down right after.
   std::atomic<bool> stopping{false};
+  // Counted from any thread (relaxed atomics); read by GET /metrics.
+  Metrics metrics;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   // ---- core executor only ----
   core::Conference* conference = nullptr;

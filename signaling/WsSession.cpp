@@ -147,6 +147,25 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
   void handle(RequestId id, LeaveCommand) {
     toConference([id](core::Conference& conf, ConnectionId conn) { conf.leave(conn, id); });
   }
+  void handle(RequestId id, HandCommand c) {
+    toConference([id, c](core::Conference& conf, ConnectionId conn) {
+      conf.raiseHand(conn, id, c.raised);
+    });
+  }
+  void handle(RequestId id, RollCallAnswerCommand) {
+    toConference(
+        [id](core::Conference& conf, ConnectionId conn) { conf.answerRollCall(conn, id); });
+  }
+  void handle(RequestId id, ChairCommand c) {
+    toConference([id, c = std::move(c)](core::Conference& conf, ConnectionId conn) {
+      conf.attachChair(conn, id, c.token, c.meeting);
+    });
+  }
+  void handle(RequestId id, ControlCommand c) {
+    toConference([id, c = std::move(c)](core::Conference& conf, ConnectionId conn) {
+      conf.control(conn, id, c.request);
+    });
+  }
   // Answered here: a keep-alive needs no conference state and should not queue behind it.
   void handle(RequestId id, PingCommand) {
     enqueue(std::make_shared<const std::string>(serializePong(id)));
@@ -170,6 +189,7 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
 
   void reject(const RequestId& id, ErrorCode code, const std::string& message) {
     logBadInput(id, code, message);
+    state_->metrics.errorSent(code);
     enqueue(std::make_shared<const std::string>(serialize(core::ErrorMsg{id, code, message})));
   }
 

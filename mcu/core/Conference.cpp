@@ -113,13 +113,19 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
   } catch (const std::exception& e) {
     return replyError(conn, req, ErrorCode::kInternal, "the meeting could not be looked up");
   }
-  LiveMeeting& meeting = meetings_[admission.code];
-  if (meeting.code.empty()) {
-    meeting.code = admission.code;
-    meeting.title = admission.title;
+  if (chairs_.count(conn)) {
+    return replyError(conn, req, ErrorCode::kAlreadyJoined, "this connection is a chair console");
+  }
+  LiveMeeting& meeting = liveMeeting(admission.code, admission.title, admission.meetingId);
+  const std::string barKey =
+      admission.unitId.empty() ? "guest:" + admission.displayName : admission.unitId;
+  if (meeting.barred.count(barKey)) {
+    dropIfIdle(admission.code);
+    return replyError(conn, req, ErrorCode::kNotInvited,
+                      "the chair removed this room from the meeting");
   }
   if (static_cast<int>(meeting.order.size()) >= config_.limits.maxRoomsPerMeeting) {
-    if (meeting.order.empty()) meetings_.erase(admission.code);
+    dropIfIdle(admission.code);
     return replyError(conn, req, ErrorCode::kMeetingFull, "the meeting is full");
   }
 
@@ -135,6 +141,7 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
   participants_.emplace(id, std::move(p));
   byConnection_[conn] = id;
   meeting.order.push_back(id);
+  meeting.layout.addRoom(id, admission.displayName);
   if (rooms_) {
     try {
       rooms_->roomJoined(admission);
@@ -146,7 +153,10 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
   signal_.send(conn, JoinedMsg{req, meeting.code, meeting.title, id, roster(meeting.code)});
   if (!others.empty()) signal_.broadcast(others, ParticipantJoinedMsg{entry});
   media_.addParticipant(meeting.code, id, admission.displayName);
+  if (meeting.rollCallOpen) signal_.send(conn, RollCallMsg{true});
+  if (!meeting.notice.empty()) signal_.send(conn, NoticeMsg{meeting.notice});
   applyLayout(meeting);
+  stateChanged(meeting, true);
   armAnswerTimer(participants_.at(id));
 }
 
@@ -203,9 +213,18 @@ void Conference::meetingChanged(const Meeting& meeting) {
     it = waiting_.erase(it);
   }
   for (const auto& [conn, request] : toJoin) join(conn, std::nullopt, request);
-  if (!ended) return;
   auto it = meetings_.find(meeting.code);
   if (it == meetings_.end()) return;
+  if (!ended) {
+    it->second.locked = meeting.locked;
+    return stateChanged(it->second, true);
+  }
+  const std::vector<ConnectionId> chairs = it->second.chairs;
+  for (ConnectionId c : chairs) {
+    chairs_.erase(c);
+    signal_.send(c, MeetingEndedMsg{meeting.code, reason});
+  }
+  it->second.chairs.clear();
   const std::vector<ParticipantId> inMeeting = it->second.order;
   for (const auto& id : inMeeting) {
     Participant* p = find(id);
@@ -214,6 +233,7 @@ void Conference::meetingChanged(const Meeting& meeting) {
     removeParticipant(id);
     signal_.send(conn, MeetingEndedMsg{meeting.code, reason});
   }
+  dropIfIdle(meeting.code);
 }
 
 void Conference::answer(ConnectionId conn, RequestId req, const std::string& sdp) {
@@ -267,6 +287,16 @@ void Conference::leave(ConnectionId conn, RequestId req) {
 
 void Conference::disconnected(ConnectionId conn) {
   waiting_.erase(conn);
+  if (auto chair = chairs_.find(conn); chair != chairs_.end()) {
+    const std::string code = chair->second.meeting;
+    chairs_.erase(chair);
+    if (auto it = meetings_.find(code); it != meetings_.end()) {
+      auto& list = it->second.chairs;
+      list.erase(std::remove(list.begin(), list.end(), conn), list.end());
+      dropIfIdle(code);
+    }
+    return;
+  }
   if (Participant* p = participantOf(conn)) removeParticipant(p->id);
 }
 
@@ -318,9 +348,423 @@ void Conference::onLegError(const ParticipantId& participant, ErrorCode code,
   replyError(conn, std::nullopt, code, message);
 }
 
-void Conference::onAudioLevel(const ParticipantId&, int) {}
+void Conference::onAudioLevel(const ParticipantId& participant, int level) {
+  Participant* p = find(participant);
+  if (!p) return;
+  p->level = std::clamp(level, 0, kSilentLevel);
+  LiveMeeting& meeting = meetings_.at(p->meeting);
+  // A room the chair silenced cannot take the big pane by talking.
+  const int heard = p->entry.chairMuted || p->entry.audioMuted ? kSilentLevel : p->level;
+  meeting.layout.onAudioLevel(participant, heard, timers_.now());
+  applyLayout(meeting);
+  stateChanged(meeting);
+}
 
-void Conference::onShareState(const ParticipantId&, bool) {}
+void Conference::onShareState(const ParticipantId& participant, bool sharing) {
+  Participant* p = find(participant);
+  if (!p || p->sharing == sharing) return;
+  p->sharing = sharing;
+  LiveMeeting& meeting = meetings_.at(p->meeting);
+  if (sharing) {
+    meeting.layout.startShare(participant);
+  } else {
+    meeting.layout.stopShare(participant);
+  }
+  applyLayout(meeting);
+  stateChanged(meeting, true);
+}
+
+// ---------------------------------------------------------------- hands, roll call, chairs
+
+void Conference::raiseHand(ConnectionId conn, RequestId req, bool raised) {
+  Participant* p = participantOf(conn);
+  if (!p) return replyError(conn, req, ErrorCode::kNotJoined, "join a meeting first");
+  LiveMeeting& meeting = meetings_.at(p->meeting);
+  auto& hands = meeting.hands;
+  const bool queued = std::find(hands.begin(), hands.end(), p->id) != hands.end();
+  if (raised && !queued) hands.push_back(p->id);
+  if (!raised && queued) hands.erase(std::remove(hands.begin(), hands.end(), p->id), hands.end());
+  signal_.send(conn, AckMsg{req});
+  if (p->entry.handRaised != raised) {
+    p->entry.handRaised = raised;
+    updateEntry(meeting, *p);
+  }
+  stateChanged(meeting, true);
+}
+
+void Conference::answerRollCall(ConnectionId conn, RequestId req) {
+  Participant* p = participantOf(conn);
+  if (!p) return replyError(conn, req, ErrorCode::kNotJoined, "join a meeting first");
+  LiveMeeting& meeting = meetings_.at(p->meeting);
+  if (!meeting.rollCallOpen) {
+    return replyError(conn, req, ErrorCode::kNotAllowed, "no roll call is open");
+  }
+  p->rollCallAnswered = true;
+  signal_.send(conn, AckMsg{req});
+  stateChanged(meeting, true);
+}
+
+void Conference::attachChair(ConnectionId conn, RequestId req, const std::string& token,
+                             const std::string& code) {
+  if (byConnection_.count(conn) || waiting_.count(conn) || chairs_.count(conn)) {
+    return replyError(conn, req, ErrorCode::kAlreadyJoined, "this connection is already in use");
+  }
+  if (!rooms_) return replyError(conn, req, ErrorCode::kNotAllowed, "no chairs on this server");
+  Caller caller;
+  Meeting meeting;
+  try {
+    caller = rooms_->authenticate(token);
+    meeting = rooms_->meetingByCode(code);
+  } catch (const ServiceError& e) {
+    const ErrorCode c =
+        e.code() == "not_found" ? ErrorCode::kUnknownMeeting : ErrorCode::kUnauthorized;
+    return replyError(conn, req, c, e.what());
+  } catch (const std::exception&) {
+    return replyError(conn, req, ErrorCode::kInternal, "the meeting could not be looked up");
+  }
+  if (meeting.state != MeetingState::kOpen && meeting.state != MeetingState::kLive) {
+    return replyError(conn, req, ErrorCode::kMeetingClosed, "the meeting is not open");
+  }
+  const bool canControl = caller.role == Role::kAdmin || caller.role == Role::kHost;
+  LiveMeeting& live = liveMeeting(meeting.code, meeting.title, meeting.id);
+  live.locked = meeting.locked;
+  live.chairs.push_back(conn);
+  chairs_[conn] = Chair{meeting.code, caller, canControl};
+  signal_.send(conn, ChairJoinedMsg{req, meeting.code, meeting.title,
+                                    std::string(roleName(caller.role)), canControl});
+  signal_.send(conn, stateOf(live));
+}
+
+void Conference::control(ConnectionId conn, RequestId req, const ControlRequest& request) {
+  auto it = chairs_.find(conn);
+  if (it == chairs_.end()) {
+    return replyError(conn, req, ErrorCode::kNotAllowed, "attach as a chair first");
+  }
+  Chair& chair = it->second;
+  if (!chair.canControl) {
+    return replyError(conn, req, ErrorCode::kForbidden, "this account may watch, not chair");
+  }
+  LiveMeeting& meeting = meetings_.at(chair.meeting);
+  try {
+    runControl(chair, meeting, request);
+  } catch (const RequestError& e) {
+    return replyError(conn, req, e.code(), e.what());
+  } catch (const ServiceError& e) {
+    const ErrorCode c =
+        e.status() == Status::kForbidden ? ErrorCode::kForbidden : ErrorCode::kNotAllowed;
+    return replyError(conn, req, c, e.what());
+  }
+  signal_.send(conn, AckMsg{req});
+  applyLayout(meeting);
+  stateChanged(meeting, true);
+}
+
+namespace {
+
+std::string_view controlName(ControlAction a) {
+  switch (a) {
+    case ControlAction::kMute:
+      return "mute";
+    case ControlAction::kMuteAll:
+      return "mute-all";
+    case ControlAction::kGrantFloor:
+      return "grant-floor";
+    case ControlAction::kRevokeFloor:
+      return "revoke-floor";
+    case ControlAction::kLowerHand:
+      return "lower-hand";
+    case ControlAction::kForceBig:
+      return "force-big";
+    case ControlAction::kClearForced:
+      return "clear-forced";
+    case ControlAction::kLayout:
+      return "layout";
+    case ControlAction::kPin:
+      return "pin";
+    case ControlAction::kUnpin:
+      return "unpin";
+    case ControlAction::kRollCall:
+      return "roll-call";
+    case ControlAction::kLock:
+      return "lock";
+    case ControlAction::kRemove:
+      return "remove";
+    case ControlAction::kInviteBack:
+      return "invite-back";
+    case ControlAction::kNotice:
+      return "notice";
+  }
+  return "?";
+}
+
+std::optional<LayoutKind> parseLayoutKind(const std::string& name) {
+  if (name == "grid") return LayoutKind::kGrid;
+  if (name == "speaker") return LayoutKind::kActiveSpeaker;
+  if (name == "presenter") return LayoutKind::kPresenter;
+  if (name == "2+8") return LayoutKind::kTwoPlusEight;
+  if (name == "1+7") return LayoutKind::kOnePlusSeven;
+  return std::nullopt;
+}
+
+std::string_view layoutKindName(LayoutKind kind) {
+  switch (kind) {
+    case LayoutKind::kGrid:
+      return "grid";
+    case LayoutKind::kActiveSpeaker:
+      return "speaker";
+    case LayoutKind::kPresenter:
+      return "presenter";
+    case LayoutKind::kTwoPlusEight:
+      return "2+8";
+    case LayoutKind::kOnePlusSeven:
+      return "1+7";
+  }
+  return "grid";
+}
+
+constexpr int kMaxNotice = 200;
+
+}  // namespace
+
+Conference::Participant& Conference::roomIn(const LiveMeeting& meeting, const ParticipantId& id) {
+  if (std::find(meeting.order.begin(), meeting.order.end(), id) == meeting.order.end()) {
+    throw RequestError(ErrorCode::kNotAllowed, "no room '" + id + "' in this meeting");
+  }
+  return participants_.at(id);
+}
+
+void Conference::runControl(Chair& chair, LiveMeeting& meeting, const ControlRequest& r) {
+  std::string detail = r.room;
+  switch (r.action) {
+    case ControlAction::kMute:
+      setChairMuted(meeting, roomIn(meeting, r.room), r.flag);
+      break;
+    case ControlAction::kMuteAll:
+      for (const auto& id : meeting.order) {
+        if (std::find(r.except.begin(), r.except.end(), id) != r.except.end()) continue;
+        setChairMuted(meeting, participants_.at(id), r.flag);
+      }
+      detail.clear();
+      break;
+    case ControlAction::kGrantFloor: {
+      Participant& p = roomIn(meeting, r.room);
+      if (meeting.floor && *meeting.floor != p.id) {
+        Participant& previous = participants_.at(*meeting.floor);
+        previous.entry.floor = false;
+        setChairMuted(meeting, previous, true);
+        updateEntry(meeting, previous);
+      }
+      meeting.floor = p.id;
+      meeting.hands.erase(std::remove(meeting.hands.begin(), meeting.hands.end(), p.id),
+                          meeting.hands.end());
+      p.entry.handRaised = false;
+      p.entry.floor = true;
+      setChairMuted(meeting, p, false);
+      updateEntry(meeting, p);
+      meeting.forced = p.id;
+      meeting.layout.forceBig(p.id);
+      break;
+    }
+    case ControlAction::kRevokeFloor:
+      if (meeting.floor) {
+        Participant& holder = participants_.at(*meeting.floor);
+        detail = holder.id;
+        holder.entry.floor = false;
+        setChairMuted(meeting, holder, true);
+        updateEntry(meeting, holder);
+        if (meeting.forced == holder.id) {
+          meeting.forced.reset();
+          meeting.layout.clearForced();
+        }
+        meeting.floor.reset();
+      }
+      break;
+    case ControlAction::kLowerHand: {
+      Participant& p = roomIn(meeting, r.room);
+      meeting.hands.erase(std::remove(meeting.hands.begin(), meeting.hands.end(), p.id),
+                          meeting.hands.end());
+      if (p.entry.handRaised) {
+        p.entry.handRaised = false;
+        updateEntry(meeting, p);
+      }
+      break;
+    }
+    case ControlAction::kForceBig:
+      roomIn(meeting, r.room);
+      meeting.forced = r.room;
+      meeting.layout.forceBig(r.room);
+      break;
+    case ControlAction::kClearForced:
+      meeting.forced.reset();
+      meeting.layout.clearForced();
+      break;
+    case ControlAction::kLayout: {
+      const auto kind = parseLayoutKind(r.layout);
+      if (!kind) throw RequestError(ErrorCode::kBadField, "unknown layout '" + r.layout + "'");
+      meeting.layout.setKind(*kind);
+      detail = r.layout;
+      break;
+    }
+    case ControlAction::kPin:
+      if (r.seat < 0 || r.seat >= 25) throw RequestError(ErrorCode::kBadField, "seat: 0..24");
+      roomIn(meeting, r.room);
+      meeting.layout.pin(r.seat, r.room);
+      break;
+    case ControlAction::kUnpin:
+      if (r.seat < 0 || r.seat >= 25) throw RequestError(ErrorCode::kBadField, "seat: 0..24");
+      meeting.layout.unpin(r.seat);
+      detail = std::to_string(r.seat);
+      break;
+    case ControlAction::kRollCall: {
+      meeting.rollCallOpen = r.flag;
+      if (r.flag) {
+        for (const auto& id : meeting.order) participants_.at(id).rollCallAnswered = false;
+      }
+      const auto rooms = roomConnections(meeting);
+      if (!rooms.empty()) signal_.broadcast(rooms, RollCallMsg{r.flag});
+      detail = r.flag ? "open" : "closed";
+      break;
+    }
+    case ControlAction::kLock:
+      if (!meeting.meetingId) {
+        throw RequestError(ErrorCode::kNotAllowed, "a standing meeting cannot be locked");
+      }
+      rooms_->setLocked(chair.caller, meeting.meetingId, r.flag);
+      meeting.locked = r.flag;
+      detail = r.flag ? "locked" : "unlocked";
+      break;
+    case ControlAction::kRemove: {
+      Participant& p = roomIn(meeting, r.room);
+      const ConnectionId conn = p.conn;
+      detail = p.entry.name;
+      meeting.barred.insert(p.admission.unitId.empty() ? "guest:" + p.entry.name
+                                                       : p.admission.unitId);
+      const std::string code = meeting.code;
+      removeParticipant(p.id);
+      signal_.send(conn, MeetingEndedMsg{code, "removed"});
+      break;
+    }
+    case ControlAction::kInviteBack:
+      if (!meeting.barred.erase(r.unitId)) meeting.barred.erase("guest:" + r.unitId);
+      detail = r.unitId;
+      break;
+    case ControlAction::kNotice: {
+      const int length = utf8Length(r.text);
+      if (length < 0 || length > kMaxNotice || hasControlChars(r.text)) {
+        throw RequestError(ErrorCode::kBadField,
+                           "notice: up to " + std::to_string(kMaxNotice) + " characters of text");
+      }
+      meeting.notice = r.text;
+      media_.setNotice(meeting.code, r.text);
+      const auto rooms = roomConnections(meeting);
+      if (!rooms.empty()) signal_.broadcast(rooms, NoticeMsg{r.text});
+      detail = r.text;
+      break;
+    }
+  }
+  if (rooms_) {
+    try {
+      rooms_->audit(AuditEntry{
+          0, 0, chair.caller.id, chair.caller.username,
+          "chair." + std::string(controlName(r.action)),
+          "meeting:" + (meeting.meetingId ? std::to_string(meeting.meetingId) : meeting.code),
+          detail});
+    } catch (const std::exception&) {
+      // The action happened; a failed audit write is the store's problem, logged there.
+    }
+  }
+}
+
+void Conference::setChairMuted(LiveMeeting& meeting, Participant& p, bool muted) {
+  if (p.entry.chairMuted == muted) return;
+  p.entry.chairMuted = muted;
+  media_.setAudioMuted(p.id, muted);
+  if (muted) meeting.layout.onAudioLevel(p.id, kSilentLevel, timers_.now());
+  updateEntry(meeting, p);
+}
+
+// Everyone in the meeting, the room itself included, learns the room's new state.
+void Conference::updateEntry(LiveMeeting& meeting, Participant& p) {
+  const auto rooms = roomConnections(meeting);
+  if (!rooms.empty()) signal_.broadcast(rooms, ParticipantUpdatedMsg{p.entry});
+}
+
+Conference::LiveMeeting& Conference::liveMeeting(const std::string& code, const std::string& title,
+                                                 MeetingId meetingId) {
+  LiveMeeting& meeting = meetings_[code];
+  if (meeting.code.empty()) {
+    meeting.code = code;
+    meeting.title = title;
+    meeting.meetingId = meetingId;
+  }
+  return meeting;
+}
+
+// A meeting with neither rooms nor chairs is forgotten (its chair state with it).
+void Conference::dropIfIdle(const std::string& code) {
+  auto it = meetings_.find(code);
+  if (it == meetings_.end() || !it->second.order.empty() || !it->second.chairs.empty()) return;
+  if (it->second.stateTimer) timers_.cancel(*it->second.stateTimer);
+  if (!it->second.notice.empty()) media_.setNotice(code, {});
+  meetings_.erase(it);
+}
+
+// Chairs see changes at once when someone acted (urgent), at most ~3 times a second otherwise
+// (audio levels move all the time).
+void Conference::stateChanged(LiveMeeting& meeting, bool urgent) {
+  if (meeting.chairs.empty()) return;
+  if (urgent) return sendState(meeting);
+  meeting.stateDirty = true;
+  if (meeting.stateTimer) return;
+  std::weak_ptr<bool> alive = alive_;
+  const std::string code = meeting.code;
+  meeting.stateTimer = timers_.schedule(std::chrono::milliseconds(300), [this, alive, code] {
+    if (alive.expired() || !*alive.lock()) return;
+    auto it = meetings_.find(code);
+    if (it == meetings_.end()) return;
+    it->second.stateTimer.reset();
+    if (it->second.stateDirty) sendState(it->second);
+  });
+}
+
+void Conference::sendState(LiveMeeting& meeting) {
+  meeting.stateDirty = false;
+  if (meeting.stateTimer) {
+    timers_.cancel(*meeting.stateTimer);
+    meeting.stateTimer.reset();
+  }
+  if (!meeting.chairs.empty()) signal_.broadcast(meeting.chairs, stateOf(meeting));
+}
+
+MeetingStateMsg Conference::stateOf(const LiveMeeting& meeting) const {
+  MeetingStateMsg m;
+  m.meeting = meeting.code;
+  m.title = meeting.title;
+  m.locked = meeting.locked;
+  m.layoutKind = std::string(layoutKindName(meeting.layout.kind()));
+  m.canvasWidth = config_.video.width;
+  m.canvasHeight = config_.video.height;
+  m.tiles = meeting.shownTiles;
+  m.speaker = meeting.layout.speaker();
+  m.forced = meeting.forced;
+  m.floor = meeting.floor;
+  m.hands = meeting.hands;
+  m.rollCallOpen = meeting.rollCallOpen;
+  m.notice = meeting.notice;
+  m.pins.assign(meeting.layout.pins().begin(), meeting.layout.pins().end());
+  m.barred.assign(meeting.barred.begin(), meeting.barred.end());
+  for (const auto& id : meeting.order) {
+    const Participant& p = participants_.at(id);
+    if (p.rollCallAnswered) m.rollCallAnswered.push_back(id);
+    m.rooms.push_back(
+        MeetingStateMsg::Room{p.entry, p.admission.unitId, p.sharing, p.level, p.legState});
+  }
+  return m;
+}
+
+std::vector<ConnectionId> Conference::roomConnections(const LiveMeeting& meeting) const {
+  return connectionsIn(meeting, {});
+}
 
 // ---------------------------------------------------------------- queries
 
@@ -380,16 +824,19 @@ void Conference::removeParticipant(ParticipantId id) {
   }
   meeting.order.erase(std::remove(meeting.order.begin(), meeting.order.end(), id),
                       meeting.order.end());
+  meeting.hands.erase(std::remove(meeting.hands.begin(), meeting.hands.end(), id),
+                      meeting.hands.end());
+  if (meeting.floor == id) meeting.floor.reset();
+  if (meeting.forced == id) meeting.forced.reset();
+  meeting.layout.removeRoom(id);
   media_.removeParticipant(p.meeting, id);
   byConnection_.erase(p.conn);
   participants_.erase(it);
   const auto others = connectionsIn(meeting, id);
   if (!others.empty()) signal_.broadcast(others, ParticipantLeftMsg{id});
-  if (!meeting.order.empty()) {
-    applyLayout(meeting);
-  } else {
-    meetings_.erase(meetingIt);
-  }
+  if (!meeting.order.empty()) applyLayout(meeting);
+  stateChanged(meeting, true);
+  dropIfIdle(meeting.code);
 }
 
 void Conference::armAnswerTimer(Participant& p) {
@@ -414,16 +861,13 @@ void Conference::cancelAnswerTimer(Participant& p) {
   p.answerTimer.reset();
 }
 
-void Conference::applyLayout(const LiveMeeting& meeting) {
-  const auto rects =
-      gridLayout(static_cast<int>(meeting.order.size()), config_.video.width, config_.video.height);
-  std::vector<TilePlacement> tiles;
-  tiles.reserve(rects.size());
-  for (std::size_t i = 0; i < rects.size(); ++i) {
-    const auto& p = participants_.at(meeting.order[i]);
-    tiles.push_back(TilePlacement{p.id, p.entry.name, rects[i]});
-  }
-  media_.setLayout(meeting.code, tiles);
+void Conference::applyLayout(LiveMeeting& meeting) {
+  std::vector<TilePlacement> tiles =
+      meeting.layout.compute(config_.video.width, config_.video.height, timers_.now());
+  if (tiles == meeting.shownTiles) return;
+  meeting.shownTiles = std::move(tiles);
+  media_.setLayout(meeting.code, meeting.shownTiles);
+  stateChanged(meeting);
 }
 
 std::vector<ConnectionId> Conference::connectionsIn(const LiveMeeting& meeting,

@@ -5,11 +5,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "mcu/core/Config.hpp"
 #include "mcu/core/Executor.hpp"
+#include "mcu/core/LayoutEngine.hpp"
 #include "mcu/core/Messages.hpp"
 #include "mcu/core/Ports.hpp"
 #include "mcu/core/RoomDirectory.hpp"
@@ -33,6 +35,13 @@ class Conference : public MediaEvents {
   void setMuted(ConnectionId conn, RequestId req, MediaKind kind, bool muted);
   void leave(ConnectionId conn, RequestId req);
   void disconnected(ConnectionId conn);
+  // Rooms: the hand queue and the roll call.
+  void raiseHand(ConnectionId conn, RequestId req, bool raised);
+  void answerRollCall(ConnectionId conn, RequestId req);
+  // Chair consoles: attach with a login token, then control the meeting.
+  void attachChair(ConnectionId conn, RequestId req, const std::string& token,
+                   const std::string& meeting);
+  void control(ConnectionId conn, RequestId req, const ControlRequest& request);
 
   // ---- from the meeting service (posted to the core executor) ----
   // Opened: waiting rooms join. Ended or cancelled: rooms in it get meeting-ended and leave.
@@ -60,7 +69,7 @@ class Conference : public MediaEvents {
   struct MeetingInfo {
     std::string code;
     std::string title;
-    MeetingId meetingId = 0;  // 0: a standing meeting
+    MeetingId meetingId = 0;      // 0: a standing meeting
     std::vector<RoomInfo> rooms;  // join order
   };
   // Every meeting with rooms in it, by code; plus how many connections wait for a meeting.
@@ -82,11 +91,32 @@ class Conference : public MediaEvents {
     LegState legState = LegState::kNew;
     RequestId answerRequest;
     std::optional<TimerId> answerTimer;
+    int level = kSilentLevel;
+    bool sharing = false;
+    bool rollCallAnswered = false;
   };
   struct LiveMeeting {
     std::string code;
     std::string title;
-    std::vector<ParticipantId> order;  // join order: the grid's order
+    MeetingId meetingId = 0;
+    std::vector<ParticipantId> order;  // join order
+    LayoutEngine layout;
+    std::vector<TilePlacement> shownTiles;  // what the media layer was last told
+    std::vector<ConnectionId> chairs;       // attached chair consoles
+    std::vector<ParticipantId> hands;       // raised, oldest first
+    std::optional<ParticipantId> floor;
+    std::optional<ParticipantId> forced;  // "everyone sees this room"
+    bool locked = false;
+    bool rollCallOpen = false;
+    std::string notice;
+    std::set<std::string> barred;  // removed by the chair: unit ids, or "guest:" + name
+    bool stateDirty = false;
+    std::optional<TimerId> stateTimer;
+  };
+  struct Chair {
+    std::string meeting;
+    Caller caller;
+    bool canControl = false;
   };
   // A bridge point that asked to join a meeting that is not open yet.
   struct Waiting {
@@ -101,7 +131,17 @@ class Conference : public MediaEvents {
   void removeParticipant(ParticipantId id);
   void armAnswerTimer(Participant& p);
   void cancelAnswerTimer(Participant& p);
-  void applyLayout(const LiveMeeting& meeting);
+  LiveMeeting& liveMeeting(const std::string& code, const std::string& title, MeetingId meetingId);
+  void dropIfIdle(const std::string& code);
+  void applyLayout(LiveMeeting& meeting);
+  void updateEntry(LiveMeeting& meeting, Participant& p);
+  void setChairMuted(LiveMeeting& meeting, Participant& p, bool muted);
+  void runControl(Chair& chair, LiveMeeting& meeting, const ControlRequest& request);
+  Participant& roomIn(const LiveMeeting& meeting, const ParticipantId& id);
+  void stateChanged(LiveMeeting& meeting, bool urgent = false);
+  void sendState(LiveMeeting& meeting);
+  MeetingStateMsg stateOf(const LiveMeeting& meeting) const;
+  std::vector<ConnectionId> roomConnections(const LiveMeeting& meeting) const;
   std::vector<ConnectionId> connectionsIn(const LiveMeeting& meeting,
                                           const ParticipantId& except) const;
   void replyError(ConnectionId conn, RequestId req, ErrorCode code, const std::string& message);
@@ -113,6 +153,7 @@ class Conference : public MediaEvents {
   RoomDirectory* rooms_;
   std::map<std::string, LiveMeeting> meetings_;  // meetings with rooms in them, by code
   std::map<ConnectionId, Waiting> waiting_;
+  std::map<ConnectionId, Chair> chairs_;
   std::map<ParticipantId, Participant> participants_;
   std::map<ConnectionId, ParticipantId> byConnection_;
   std::uint64_t nextParticipant_ = 1;

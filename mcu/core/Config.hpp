@@ -65,9 +65,13 @@ struct Config {
     int minPasswordLength = 10;
     int scryptCost = 15;  // log2 of scrypt's N: 15 = 32 MiB and ~0.1 s per hash
   } auth;
+  struct Metrics {
+    bool enabled = true;  // GET /metrics (Prometheus text format) on the HTTPS port
+    std::string token;    // non-empty: scrapes must send `Authorization: Bearer <token>`
+  } metrics;
   // Standing meetings: always open to anyone with the code (demonstrations, test calls).
   std::vector<MeetingConfig> meetings = {{"demo", "Phòng họp thử nghiệm", true}};
-  std::string logLevel = "info";
+  std::string logLevel = "info";  // error | warn | info | debug
 };
 
 }  // namespace mcu::core

@@ -46,6 +46,10 @@ std::string_view errorName(ErrorCode code) {
       return "media_failed";
     case ErrorCode::kRateLimited:
       return "rate_limited";
+    case ErrorCode::kForbidden:
+      return "forbidden";
+    case ErrorCode::kNotAllowed:
+      return "not_allowed";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -28,6 +28,8 @@ enum class ErrorCode {
   kAnswerTimeout,   // the client never answered the offer
   kMediaFailed,     // ICE/DTLS failed or pipeline error
   kRateLimited,
+  kForbidden,   // a chair command from an account whose role may not chair
+  kNotAllowed,  // the action is not possible now
   kInternal,
 };
 

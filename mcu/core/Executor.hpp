@@ -22,6 +22,12 @@ class Timers {
   // Runs fn on the core executor after delay unless cancelled first.
   virtual TimerId schedule(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
   virtual void cancel(TimerId id) = 0;
+  // Monotonic time for the core's own timekeeping (voice switching, hold times). Tests override it
+  // to drive time by hand.
+  virtual std::chrono::milliseconds now() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now().time_since_epoch());
+  }
 };
 
 }  // namespace mcu::core

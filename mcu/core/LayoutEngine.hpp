@@ -58,6 +58,7 @@ class LayoutEngine {
   void stopShare(const std::string& room);
 
   const std::optional<std::string>& speaker() const { return speaker_; }
+  const std::map<int, std::string>& pins() const { return pins_; }
 
   std::vector<TilePlacement> compute(int canvasWidth, int canvasHeight, Millis now);
 

@@ -70,6 +70,30 @@ void MeetingService::setListener(MeetingListener* listener) {
   listener_ = listener;
 }
 
+void MeetingService::setAuth(AuthService* auth) {
+  auth_ = auth;
+}
+
+Caller MeetingService::authenticate(const std::string& token) {
+  if (!auth_) throw ServiceError(Status::kUnauthorized, "unauthorized", "no accounts here");
+  return auth_->authenticate(token);
+}
+
+Meeting MeetingService::meetingByCode(const std::string& code) {
+  std::lock_guard lock(mutex_);
+  if (auto it = standing_.find(code); it != standing_.end()) {
+    Meeting m;
+    m.code = code;
+    m.title = it->second;
+    m.state = MeetingState::kLive;
+    m.access = MeetingAccess::kAnyone;
+    return m;
+  }
+  auto m = store_.meetingByCode(code);
+  if (!m) throw ServiceError(Status::kNotFound, "not_found", "no meeting with this code");
+  return *m;
+}
+
 // ---------------------------------------------------------------- organisation tree
 
 void MeetingService::loadTree(const std::function<std::vector<Unit>()>& seed) {
@@ -458,7 +482,9 @@ void MeetingService::addStandingMeeting(const std::string& code, const std::stri
 
 void MeetingService::audit(const AuditEntry& entry) {
   std::lock_guard lock(mutex_);
-  store_.appendAudit(entry);
+  AuditEntry stamped = entry;
+  if (!stamped.at) stamped.at = clock_.now();
+  store_.appendAudit(stamped);
 }
 
 // ---------------------------------------------------------------- internals

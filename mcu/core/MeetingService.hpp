@@ -80,6 +80,8 @@ class MeetingService : public RoomDirectory {
  public:
   MeetingService(Store& store, Crypto& crypto, const Clock& clock);
   void setListener(MeetingListener* listener);  // before use
+  // Who checks chairs' tokens (RoomDirectory::authenticate); before use.
+  void setAuth(AuthService* auth);
 
   // ---- organisation tree ----
   // At start: the store's latest tree, else the units `seed` returns (e.g. read from configs/),
@@ -102,7 +104,7 @@ class MeetingService : public RoomDirectory {
   Meeting cancel(const Caller& caller, MeetingId id);
   Meeting open(const Caller& caller, MeetingId id);
   Meeting close(const Caller& caller, MeetingId id);  // open|live -> ended; rooms are sent away
-  Meeting setLocked(const Caller& caller, MeetingId id, bool locked);
+  Meeting setLocked(const Caller& caller, MeetingId id, bool locked) override;
   Meeting get(const Caller& caller, MeetingId id);
   std::vector<Meeting> list(const Caller& caller, const MeetingQuery& query);
   std::vector<RollEntry> roll(const Caller& caller, MeetingId id);
@@ -128,8 +130,12 @@ class MeetingService : public RoomDirectory {
   // stored, no roll. Its code cannot be taken by a stored meeting.
   void addStandingMeeting(const std::string& code, const std::string& title);
 
+  Caller authenticate(const std::string& token) override;
+  Meeting meetingByCode(const std::string& code) override;
+  // setLocked (above) is also the RoomDirectory's.
+
   // Audit entries of the conference model (chair actions, joins) go through here too.
-  void audit(const AuditEntry& entry);
+  void audit(const AuditEntry& entry) override;
 
  private:
   struct Presence {
@@ -157,6 +163,7 @@ class MeetingService : public RoomDirectory {
   Crypto& crypto_;
   const Clock& clock_;
   MeetingListener* listener_ = nullptr;
+  AuthService* auth_ = nullptr;
   mutable std::mutex mutex_;
   std::shared_ptr<const OrgTree> tree_;
   std::int64_t treeVersion_ = 0;

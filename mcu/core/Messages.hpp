@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mcu/core/Errors.hpp"
+#include "mcu/core/Layout.hpp"
 
 namespace mcu::core {
 
@@ -25,8 +26,11 @@ std::string_view legStateName(LegState state);
 struct RosterEntry {
   ParticipantId id;
   std::string name;
-  bool audioMuted = false;
+  bool audioMuted = false;  // the room muted its own microphone
   bool videoMuted = false;
+  bool chairMuted = false;  // the chair took its sound out of the mix
+  bool handRaised = false;
+  bool floor = false;  // the chair gave it the floor
   bool operator==(const RosterEntry&) const = default;
 };
 
@@ -35,6 +39,35 @@ struct JoinRequest {
   std::string meeting;  // may be empty with `room`: the room's current meeting
   std::string name;     // ignored with `room`: the bridge point's unit name is used
   std::string room;     // a bridge point's room-link secret; empty for a guest
+};
+
+// The chair console's commands (docs/protocol.md, "Chairing a live meeting").
+enum class ControlAction {
+  kMute,
+  kMuteAll,
+  kGrantFloor,
+  kRevokeFloor,
+  kLowerHand,
+  kForceBig,
+  kClearForced,
+  kLayout,
+  kPin,
+  kUnpin,
+  kRollCall,
+  kLock,
+  kRemove,
+  kInviteBack,
+  kNotice
+};
+struct ControlRequest {
+  ControlAction action = ControlAction::kMute;
+  ParticipantId room;                 // mute, grant-floor, lower-hand, force-big, pin, remove
+  bool flag = false;                  // mute: muted; mute-all: muted; roll-call: open; lock: locked
+  std::vector<ParticipantId> except;  // mute-all
+  std::string layout;                 // layout: grid | speaker | presenter | 2+8 | 1+7
+  int seat = 0;                       // pin, unpin
+  std::string unitId;                 // invite-back (or a guest's name)
+  std::string text;                   // notice
 };
 
 // ---- server -> client messages ----
@@ -58,6 +91,46 @@ struct WaitingMsg {
 struct MeetingEndedMsg {
   std::string meeting;
   std::string reason;  // "closed", "cancelled"
+};
+struct ChairJoinedMsg {
+  RequestId requestId;
+  std::string meeting;
+  std::string title;
+  std::string role;  // admin | host | technician
+  bool canControl = false;
+};
+// The whole live state of a meeting, for chair consoles.
+struct MeetingStateMsg {
+  struct Room {
+    RosterEntry entry;
+    std::string unitId;
+    bool sharing = false;
+    int level = 127;
+    LegState media = LegState::kNew;
+  };
+  std::string meeting;
+  std::string title;
+  bool locked = false;
+  std::string layoutKind;
+  int canvasWidth = 0;
+  int canvasHeight = 0;
+  std::vector<TilePlacement> tiles;
+  std::optional<ParticipantId> speaker;
+  std::optional<ParticipantId> forced;
+  std::optional<ParticipantId> floor;
+  std::vector<ParticipantId> hands;
+  bool rollCallOpen = false;
+  std::vector<ParticipantId> rollCallAnswered;
+  std::string notice;
+  std::vector<Room> rooms;
+  std::vector<std::pair<int, ParticipantId>> pins;  // seat -> room
+  std::vector<std::string> barred;  // removed by the chair: unit ids, or "guest:" + name
+};
+struct RollCallMsg {
+  bool open = false;
+};
+struct NoticeMsg {
+  std::string text;
 };
 struct OfferMsg {
   std::string sdp;
@@ -90,8 +163,9 @@ struct ErrorMsg {
   std::string message;
 };
 
-using ServerMessage = std::variant<JoinedMsg, OfferMsg, CandidateMsg, ParticipantJoinedMsg,
-                                   ParticipantLeftMsg, ParticipantUpdatedMsg, MediaStateMsg,
-                                   LeftMsg, AckMsg, ErrorMsg, WaitingMsg, MeetingEndedMsg>;
+using ServerMessage =
+    std::variant<JoinedMsg, OfferMsg, CandidateMsg, ParticipantJoinedMsg, ParticipantLeftMsg,
+                 ParticipantUpdatedMsg, MediaStateMsg, LeftMsg, AckMsg, ErrorMsg, WaitingMsg,
+                 MeetingEndedMsg, ChairJoinedMsg, MeetingStateMsg, RollCallMsg, NoticeMsg>;
 
 }  // namespace mcu::core

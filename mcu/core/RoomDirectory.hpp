@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "mcu/core/AuthService.hpp"
 #include "mcu/core/Store.hpp"
 
 namespace mcu::core {
@@ -40,6 +41,16 @@ class RoomDirectory {
   // Presence, for the roll: the first join of an open meeting makes it live.
   virtual void roomJoined(const Admission& admission) = 0;
   virtual void roomLeft(const Admission& admission) = 0;
+
+  // ---- for the chair's console (a host or admin attached to a live meeting) ----
+  // Who holds this token (unauthorized, token_expired).
+  virtual Caller authenticate(const std::string& token) = 0;
+  // The meeting with this code, standing meetings included (id 0); not_found otherwise.
+  virtual Meeting meetingByCode(const std::string& code) = 0;
+  // Locks or unlocks the meeting on the chair's behalf (checks the role, audited).
+  virtual Meeting setLocked(const Caller& caller, MeetingId id, bool locked) = 0;
+  // Records a chair action in the audit log.
+  virtual void audit(const AuditEntry& entry) = 0;
 };
 
 }  // namespace mcu::core

@@ -119,11 +119,15 @@ core::Config parseConfig(const std::string& text) {
   Section top(root, "config");
   json unused;
   top.get("logLevel", config.logLevel);
-  for (const char* key :
-       {"server", "video", "audio", "ice", "limits", "org", "store", "auth", "meetings"}) {
+  for (const char* key : {"server", "video", "audio", "ice", "limits", "org", "store", "auth",
+                          "metrics", "meetings"}) {
     top.get(key, unused);
   }
   top.done();
+  if (config.logLevel != "error" && config.logLevel != "warn" && config.logLevel != "info" &&
+      config.logLevel != "debug") {
+    throw std::runtime_error("config.logLevel: one of \"error\", \"warn\", \"info\", \"debug\"");
+  }
   if (root.contains("server")) readServer(root["server"], config.server);
   if (root.contains("video")) readVideo(root["video"], config.video);
   if (root.contains("audio"))
@@ -161,6 +165,18 @@ core::Config parseConfig(const std::string& text) {
     if (a.loginWindowSeconds < 1) throw std::runtime_error("auth.loginWindowSeconds: 1..");
     if (a.minPasswordLength < 8) throw std::runtime_error("auth.minPasswordLength: 8..");
     if (a.scryptCost < 10 || a.scryptCost > 20) throw std::runtime_error("auth.scryptCost: 10..20");
+  }
+  if (root.contains("metrics")) {
+    Section(root["metrics"], "metrics")
+        .get("enabled", config.metrics.enabled)
+        .get("token", config.metrics.token)
+        .done();
+    // It travels in an HTTP header: visible ASCII only.
+    for (const char c : config.metrics.token) {
+      if (c < 0x21 || c > 0x7E) {
+        throw std::runtime_error("metrics.token: visible ASCII characters only (no spaces)");
+      }
+    }
   }
   if (root.contains("meetings")) readMeetings(root["meetings"], config.meetings);
   return config;

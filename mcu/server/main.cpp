@@ -17,14 +17,18 @@
 #include "mcu/core/MeetingService.hpp"
 #include "mcu/server/AsioExecutor.hpp"
 #include "mcu/server/ConfigLoader.hpp"
+#include "mcu/server/GstLogBridge.hpp"
 #include "mcu/server/OrgTreeLoader.hpp"
 #include "mcu/server/SystemClock.hpp"
 #include "mcu/store/SqliteStore.hpp"
 #include "media/MediaPort.hpp"
+#include "signaling/Log.hpp"
 #include "signaling/RestApi.hpp"
 #include "signaling/Server.hpp"
 
 namespace {
+
+const mcu::signaling::Log kLog{"server"};
 
 struct Options {
   std::string configFile;
@@ -111,7 +115,10 @@ int main(int argc, char** argv) {
   }
   try {
     const mcu::core::Config config = buildConfig(options);
+    mcu::signaling::setLogLevel(
+        mcu::signaling::parseLogLevel(config.logLevel).value_or(mcu::signaling::LogLevel::kInfo));
     mcu::media::initGStreamer();
+    mcu::server::routeGStreamerLogsToJson();
 
     // The store, accounts and meetings.
     const std::filesystem::path stateDir(config.server.stateDir);
@@ -129,6 +136,7 @@ int main(int argc, char** argv) {
     authSettings.minPasswordLength = config.auth.minPasswordLength;
     mcu::core::AuthService auth(store, crypto, clock, authSettings);
     mcu::core::MeetingService meetings(store, crypto, clock);
+    meetings.setAuth(&auth);
     meetings.loadTree([&] { return mcu::server::loadOrgTree(config.org.file).units(); });
     for (const auto& m : config.meetings) {
       if (m.open) meetings.addStandingMeeting(m.code, m.title);
@@ -167,7 +175,7 @@ int main(int argc, char** argv) {
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code&, int) {
-      std::cerr << "mcu-server: stopping" << std::endl;
+      kLog.info("stopping");
       server.stop();
       core.post([&] {
         conferencePtr = nullptr;
@@ -182,7 +190,7 @@ int main(int argc, char** argv) {
     for (auto& t : threads) t.join();
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "mcu-server: " << e.what() << std::endl;
+    kLog.error(e.what());
     return 1;
   }
 }

@@ -21,6 +21,10 @@ const ip = (...args) => execFileSync('ip', args, { stdio: 'pipe' });
 function makeHosts() {
   ip('netns', 'add', NS);
   ip('link', 'add', 'mcu-vsrv', 'type', 'veth', 'peer', 'name', 'mcu-vcli');
+  // No IPv6 link-local addresses: one appearing a moment after the link comes up (after duplicate
+  // address detection) makes Chromium abort its loads with ERR_NETWORK_CHANGED.
+  ip('link', 'set', 'mcu-vsrv', 'addrgenmode', 'none');
+  ip('link', 'set', 'mcu-vcli', 'addrgenmode', 'none');
   ip('link', 'set', 'mcu-vcli', 'netns', NS);
   ip('addr', 'add', `${SERVER_IP}/30`, 'dev', 'mcu-vsrv');
   ip('link', 'set', 'mcu-vsrv', 'up');

@@ -58,9 +58,10 @@ describe('room page', { timeout: TEST_TIMEOUT }, () => {
         return names.length === 2 && names.includes(ROOM_A) && names.includes(ROOM_B);
       });
     }
-    // Exactly one incoming video (the composite) and one audio mix.
-    const tracks = await B.evaluate(() =>
-      window.mcuRoom.pc.getReceivers().map((r) => r.track.kind).sort());
+    // Exactly one incoming video (the composite) and one audio mix; the third m-line (the
+    // room's screen share) only sends.
+    const tracks = await B.evaluate(() => window.mcuRoom.pc.getTransceivers()
+      .filter((t) => /recv/.test(t.currentDirection ?? '')).map((t) => t.receiver.track.kind).sort());
     assert.deepEqual(tracks, ['audio', 'video']);
     assert.ok(await B.evaluate(() => window.mcuRoom.participantId), 'participant id exposed');
     // The composite is playing in the big video element.

@@ -13,12 +13,12 @@ bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds bound)
   return cond();
 }
 
-MediaHarness::MediaHarness(core::Config config)
-    : config_(std::move(config)), work_(io_.get_executor()), strand_(io_) {
+MediaHarness::MediaHarness(core::Config config, Options options)
+    : config_(std::move(config)), options_(options), work_(io_.get_executor()), strand_(io_) {
   media::initGStreamer();
   media_ = std::make_unique<media::GstMediaPort>(config_, strand_);
   conference_ = std::make_unique<core::Conference>(config_, strand_, *media_, *this);
-  media_->setEvents(conference_.get());
+  media_->setEvents(&tap_);
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -112,6 +112,62 @@ std::vector<core::ErrorCode> MediaHarness::errorsTo(core::ConnectionId conn) {
     if (auto* e = std::get_if<core::ErrorMsg>(&m)) out.push_back(e->code);
   }
   return out;
+}
+
+}  // namespace mcu::testing
+
+namespace mcu::testing {
+
+core::ParticipantId MediaHarness::participantId(core::ConnectionId conn) {
+  for (const auto& m : messagesTo(conn)) {
+    if (auto* joined = std::get_if<core::JoinedMsg>(&m)) return joined->you;
+  }
+  return {};
+}
+
+std::vector<int> MediaHarness::audioLevels(const core::ParticipantId& id) {
+  std::lock_guard lock(mu_);
+  return levels_[id];
+}
+
+std::vector<bool> MediaHarness::shareStates(const core::ParticipantId& id) {
+  std::lock_guard lock(mu_);
+  return shares_[id];
+}
+
+// The tap runs on the strand, where the Conference lives; it is gone only during teardown.
+void MediaHarness::ReportTap::onLocalOffer(const core::ParticipantId& p, const std::string& sdp) {
+  if (h_.conference_) h_.conference_->onLocalOffer(p, sdp);
+}
+
+void MediaHarness::ReportTap::onLocalCandidate(const core::ParticipantId& p, int mline,
+                                               const std::string& c) {
+  if (h_.conference_) h_.conference_->onLocalCandidate(p, mline, c);
+}
+
+void MediaHarness::ReportTap::onLegState(const core::ParticipantId& p, core::LegState state) {
+  if (h_.conference_) h_.conference_->onLegState(p, state);
+}
+
+void MediaHarness::ReportTap::onLegError(const core::ParticipantId& p, core::ErrorCode code,
+                                         const std::string& message) {
+  if (h_.conference_) h_.conference_->onLegError(p, code, message);
+}
+
+void MediaHarness::ReportTap::onAudioLevel(const core::ParticipantId& p, int level) {
+  {
+    std::lock_guard lock(h_.mu_);
+    h_.levels_[p].push_back(level);
+  }
+  if (h_.conference_ && h_.options_.coreSeesReports) h_.conference_->onAudioLevel(p, level);
+}
+
+void MediaHarness::ReportTap::onShareState(const core::ParticipantId& p, bool sharing) {
+  {
+    std::lock_guard lock(h_.mu_);
+    h_.shares_[p].push_back(sharing);
+  }
+  if (h_.conference_ && h_.options_.coreSeesReports) h_.conference_->onShareState(p, sharing);
 }
 
 }  // namespace mcu::testing

@@ -26,7 +26,13 @@ bool waitFor(const std::function<bool()>& cond,
 
 class MediaHarness : public core::SignalPort {
  public:
-  explicit MediaHarness(core::Config config);
+  struct Options {
+    // Whether audio levels and share states also reach the Conference (which then moves rooms
+    // in its layout). Off for tests that place sources with explicit setLayout calls.
+    bool coreSeesReports = true;
+  };
+  explicit MediaHarness(core::Config config) : MediaHarness(std::move(config), Options{}) {}
+  MediaHarness(core::Config config, Options options);
   ~MediaHarness() override;
 
   // Adds a peer on connection id `conn` and joins it to `meeting`.
@@ -41,6 +47,14 @@ class MediaHarness : public core::SignalPort {
   void onStrand(std::function<void()> fn);
   std::vector<core::ServerMessage> messagesTo(core::ConnectionId conn);
   std::vector<core::ErrorCode> errorsTo(core::ConnectionId conn);
+  // The participant id the Conference gave connection `conn` (from its joined message); empty
+  // before that.
+  core::ParticipantId participantId(core::ConnectionId conn);
+
+  // What the media layer reported about a room (MediaEvents::onAudioLevel, onShareState), in
+  // order. Recorded whether or not the Conference sees them.
+  std::vector<int> audioLevels(const core::ParticipantId& id);
+  std::vector<bool> shareStates(const core::ParticipantId& id);
   core::Conference& conference() { return *conference_; }
   media::GstMediaPort& media() { return *media_; }
   const core::Config& config() const { return config_; }
@@ -51,7 +65,25 @@ class MediaHarness : public core::SignalPort {
                  const core::ServerMessage& message) override;
 
  private:
+  // Stands between the media layer and the Conference: records reports, forwards the rest.
+  class ReportTap : public core::MediaEvents {
+   public:
+    explicit ReportTap(MediaHarness& h) : h_(h) {}
+    void onLocalOffer(const core::ParticipantId& p, const std::string& sdp) override;
+    void onLocalCandidate(const core::ParticipantId& p, int mline, const std::string& c) override;
+    void onLegState(const core::ParticipantId& p, core::LegState state) override;
+    void onLegError(const core::ParticipantId& p, core::ErrorCode code,
+                    const std::string& message) override;
+    void onAudioLevel(const core::ParticipantId& p, int level) override;
+    void onShareState(const core::ParticipantId& p, bool sharing) override;
+
+   private:
+    MediaHarness& h_;
+  };
+
   core::Config config_;
+  Options options_;
+  ReportTap tap_{*this};
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   server::AsioExecutor strand_;
@@ -61,6 +93,8 @@ class MediaHarness : public core::SignalPort {
   std::mutex mu_;
   std::map<core::ConnectionId, std::vector<core::ServerMessage>> inbox_;
   std::map<core::ConnectionId, std::unique_ptr<TestPeer>> peers_;
+  std::map<core::ParticipantId, std::vector<int>> levels_;
+  std::map<core::ParticipantId, std::vector<bool>> shares_;
 };
 
 }  // namespace mcu::testing

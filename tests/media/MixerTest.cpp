@@ -4,89 +4,13 @@
 #include <filesystem>
 
 #include "media/Mixer.hpp"
+#include "tests/media/MediaChecks.hpp"
 #include "tests/media/MediaHarness.hpp"
 
 namespace mcu::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-enum class Hue { kRed, kGreen, kBlue, kOther };
-
-Hue hueOf(Rgb p) {
-  if (p.r > 150 && p.g < 100 && p.b < 100) return Hue::kRed;
-  if (p.g > 150 && p.r < 100 && p.b < 100) return Hue::kGreen;
-  if (p.b > 150 && p.r < 100 && p.g < 100) return Hue::kBlue;
-  return Hue::kOther;
-}
-
-core::Config testConfig() {
-  core::Config c;
-  c.video.width = 640;
-  c.video.height = 360;
-  c.video.fps = 15;
-  c.video.bitrateKbps = 600;
-  c.video.vp8CpuUsed = 16;
-  c.ice.addresses = {"127.0.0.1"};
-  return c;
-}
-
-struct Spot {
-  int x, y;
-  Hue hue;
-};
-
-// The peer's latest composite frame has each hue at its spot.
-bool shows(const TestPeer& peer, const std::vector<Spot>& spots) {
-  auto f = peer.lastFrame();
-  if (!f || f->width != 640 || f->height != 360 || f->rgb.empty()) return false;
-  for (const auto& s : spots) {
-    if (hueOf(f->mean(s.x, s.y, 4)) != s.hue) return false;
-  }
-  return true;
-}
-
-bool anywhere(const TestPeer& peer, Hue hue) {
-  auto f = peer.lastFrame();
-  if (!f || f->rgb.empty()) return true;  // unknown counts as present
-  for (int y = 2; y < f->height; y += 4) {
-    for (int x = 2; x < f->width; x += 4) {
-      if (hueOf(f->mean(x, y, 1)) == hue) return true;
-    }
-  }
-  return false;
-}
-
-// Saves the peer's last frame next to the test binary and says where, for the failure message.
-std::string dump(const TestPeer& peer, const std::string& what) {
-  auto f = peer.lastFrame();
-  const std::string path = "failed-" + what + ".ppm";
-  if (f && f->writePpm(path)) return "last frame saved to " + path;
-  return "no frame";
-}
-
-constexpr double kPresent = 0.05;  // tones are sent at 0.4 of full scale
-constexpr double kAbsent = 0.01;
-
-bool hears(const TestPeer& peer, std::vector<double> present, std::vector<double> absent) {
-  for (double hz : present) {
-    auto level = peer.toneLevel(hz);
-    if (!level || *level < kPresent) return false;
-  }
-  for (double hz : absent) {
-    auto level = peer.toneLevel(hz);
-    if (!level || *level > kAbsent) return false;
-  }
-  return true;
-}
-
-std::string describeTones(const TestPeer& peer) {
-  std::string out = peer.name() + ":";
-  for (double hz : {440.0, 660.0, 880.0}) {
-    out += " " + std::to_string(int(hz)) + "Hz=" + std::to_string(peer.toneLevel(hz).value_or(-1));
-  }
-  return out;
-}
 
 // 3 rooms on 640x360 use a 2x2 grid: (0,0) (320,0) on top, (160,180) centred below; 320x180 each.
 const std::vector<Spot> kThreeRooms = {
@@ -227,8 +151,24 @@ TEST(MixerMediaTest, AnEndedMeetingLeavesNoElementsOrThreadsBehind) {
   const int idle = threadCount();
   TestPeer& a = h.join(1, "Sở Tài chính", {0xff0000, 440});
   h.join(2, "Sở Nội vụ", {0x00ff00, 660});
-  h.join(3, "Xã Sa Pả", {0x0000ff, 880});
+  TestPeer::Options sharer{0x0000ff, 880};
+  sharer.shareColour = 0xffffff;
+  TestPeer& c = h.join(3, "Xã Sa Pả", sharer);
   ASSERT_TRUE(waitFor([&] { return shows(a, kThreeRooms); }, 45s)) << dump(a, "no-leaks");
+  // Room 3 also shares its screen, which the core then shows: its decode chain and view must go
+  // with the meeting too.
+  c.startShare();
+  const std::string shareView = h.participantId(3) + "-share-view-queue";
+  ASSERT_TRUE(waitFor([&] {
+    bool shown = false;
+    h.onStrand([&] {
+      GstElement* e =
+          gst_bin_get_by_name(GST_BIN(h.media().mixerFor("demo")->pipeline()), shareView.c_str());
+      shown = e != nullptr;
+      if (e) gst_object_unref(e);
+    });
+    return shown;
+  })) << "the share was not shown";
 
   std::vector<std::unique_ptr<Watched>> watched;
   h.onStrand([&] {

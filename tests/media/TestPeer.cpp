@@ -15,6 +15,9 @@ namespace mcu::testing {
 namespace {
 
 constexpr std::size_t kAudioKeep = 48000;  // one second
+// The payload type of the server's screen-share m-line (media/Mixer.cpp): an answerer's pad must
+// carry the offer's payload type to be matched to it.
+constexpr int kSharePayload = 98;
 
 GstElement* make(const char* factory, const std::string& name) {
   GstElement* e = gst_element_factory_make(factory, name.c_str());
@@ -105,8 +108,9 @@ void TestPeer::start() {
 
   // Audio first, video second: the same order as the server's offer.
   GstElement* asrc = make("audiotestsrc", "asrc");
-  g_object_set(asrc, "is-live", TRUE, "wave", 0 /* sine */, "freq", options_.toneHz, "volume", 0.4,
-               "samplesperbuffer", 960, nullptr);
+  g_object_set(asrc, "is-live", TRUE, "wave", 0 /* sine */, "freq", options_.toneHz, "volume",
+               options_.toneVolume, "samplesperbuffer", 960, nullptr);
+  tone_ = asrc;
   GstElement* aconv = make("audioconvert", "aconv");
   GstElement* aenc = make("opusenc", "aenc");
   GstElement* apay = make("rtpopuspay", "apay");
@@ -137,6 +141,7 @@ void TestPeer::start() {
   linkOrThrow(vconv, venc);
   linkOrThrow(venc, vpay);
   linkOrThrow(vpay, webrtc_);
+  if (options_.shareColour) buildShare(*options_.shareColour);
 
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&TestPeer::onPadAdded), this);
   g_signal_connect(webrtc_, "on-ice-candidate", G_CALLBACK(&TestPeer::onIceCandidate), this);
@@ -145,12 +150,72 @@ void TestPeer::start() {
   }
 }
 
+// colour -> valve -> vp8enc -> rtpvp8pay(pt 98) -> webrtcbin's third sink pad, sendonly. The valve
+// sits before the encoder, so closing and reopening it leaves a gap in time, never a missing
+// reference frame at the receiver. The codec preferences let the answer match the m-line before
+// any frame (and so any caps) has reached the pad.
+void TestPeer::buildShare(std::uint32_t colour) {
+  GstElement* src = make("videotestsrc", "share-src");
+  g_object_set(src, "is-live", TRUE, "pattern", 17 /* solid-color */, "foreground-color",
+               guint(0xff000000u | colour), nullptr);
+  GstElement* caps = make("capsfilter", "share-caps");
+  GstCaps* raw = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, options_.shareWidth,
+                                     "height", G_TYPE_INT, options_.shareHeight, "framerate",
+                                     GST_TYPE_FRACTION, options_.fps, 1, nullptr);
+  g_object_set(caps, "caps", raw, nullptr);
+  gst_caps_unref(raw);
+  shareValve_ = make("valve", "share-valve");
+  g_object_set(shareValve_, "drop", TRUE, "drop-mode", 1 /* forward-sticky-events */, nullptr);
+  GstElement* conv = make("videoconvert", "share-conv");
+  GstElement* enc = make("vp8enc", "share-enc");
+  g_object_set(enc, "deadline", G_GINT64_CONSTANT(1), "cpu-used", 16, "target-bitrate", 200000,
+               "keyframe-max-dist", 30, nullptr);
+  GstElement* pay = make("rtpvp8pay", "share-pay");
+  g_object_set(pay, "pt", kSharePayload, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline_), src, caps, shareValve_, conv, enc, pay, nullptr);
+  linkOrThrow(src, caps);
+  linkOrThrow(caps, shareValve_);
+  linkOrThrow(shareValve_, conv);
+  linkOrThrow(conv, enc);
+  linkOrThrow(enc, pay);
+  GstPad* sink = gst_element_request_pad_simple(webrtc_, "sink_%u");
+  GstPad* srcPad = gst_element_get_static_pad(pay, "src");
+  const bool linked = gst_pad_link(srcPad, sink) == GST_PAD_LINK_OK;
+  gst_object_unref(srcPad);
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_object_get(sink, "transceiver", &trans, nullptr);
+  gst_object_unref(sink);
+  if (!linked || !trans) throw std::runtime_error("cannot link the share stream");
+  GstCaps* prefs = gst_caps_from_string(
+      ("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=" +
+       std::to_string(kSharePayload))
+          .c_str());
+  g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+               "codec-preferences", prefs, nullptr);
+  gst_caps_unref(prefs);
+  gst_object_unref(trans);
+}
+
+void TestPeer::startShare() {
+  if (shareValve_) g_object_set(shareValve_, "drop", FALSE, nullptr);
+}
+
+void TestPeer::stopShare() {
+  if (shareValve_) g_object_set(shareValve_, "drop", TRUE, nullptr);
+}
+
+void TestPeer::setToneVolume(double volume) {
+  if (tone_) g_object_set(tone_, "volume", volume, nullptr);
+}
+
 void TestPeer::stop() {
   if (!pipeline_) return;
   gst_element_set_state(pipeline_, GST_STATE_NULL);
   gst_object_unref(pipeline_);
   pipeline_ = nullptr;
   webrtc_ = nullptr;
+  tone_ = nullptr;
+  shareValve_ = nullptr;
 }
 
 void TestPeer::handleOffer(const std::string& sdpText) {

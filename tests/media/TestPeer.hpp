@@ -1,7 +1,8 @@
 #pragma once
 // A headless WebRTC room for tests and the load generator: a webrtcbin that answers the server's
-// offer, sends a solid colour and a sine tone, and keeps what it receives for analysis (the last
-// decoded composite frame, the last second of decoded audio).
+// offer, sends a solid colour and a sine tone (and, if asked, a "shared screen" of another colour
+// on the offer's third m-line), and keeps what it receives for analysis (the last decoded
+// composite frame, the last second of decoded audio).
 #include <gst/gst.h>
 
 #include <atomic>
@@ -35,12 +36,18 @@ class TestPeer {
   struct Options {
     std::uint32_t colour = 0xff0000;  // 0xRRGGBB sent as a solid picture
     double toneHz = 440;              // sine sent as audio
+    double toneVolume = 0.4;          // of full scale; 0 sends digital silence
     int width = 320;
     int height = 180;
     int fps = 15;
     // Decode the composite. Off (cheap load): the video goes to a fakesink and framesReceived()
     // counts frames by the RTP marker bit; lastFrame() stays empty.
     bool decodeVideo = true;
+    // A second video stream (a solid colour, as a browser's getDisplayMedia track) answered on
+    // the server's screen-share m-line. It sends nothing until startShare().
+    std::optional<std::uint32_t> shareColour = std::nullopt;
+    int shareWidth = 480;
+    int shareHeight = 270;
   };
   struct Callbacks {
     std::function<void(const std::string& sdp)> answer;
@@ -57,6 +64,12 @@ class TestPeer {
   // Applies the server's offer and produces an answer through Callbacks::answer.
   void handleOffer(const std::string& sdp);
   void addCandidate(int mline, const std::string& candidate);
+  // The shared screen starts or stops sending (as replaceTrack(screen) / replaceTrack(null) in a
+  // browser: the m-line and its SSRC stay, no renegotiation). Needs Options::shareColour.
+  void startShare();
+  void stopShare();
+  // The microphone's level from now on (0 = silent).
+  void setToneVolume(double volume);
 
   const std::string& name() const { return name_; }
   int framesReceived() const { return frames_; }
@@ -76,12 +89,15 @@ class TestPeer {
   static GstPadProbeReturn onVideoPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
   void linkIncoming(GstPad* pad);
   void linkVideoCounter(GstPad* pad);
+  void buildShare(std::uint32_t colour);
 
   std::string name_;
   Options options_;
   Callbacks callbacks_;
   GstElement* pipeline_ = nullptr;
   GstElement* webrtc_ = nullptr;
+  GstElement* tone_ = nullptr;        // audiotestsrc
+  GstElement* shareValve_ = nullptr;  // closed while not sharing
   mutable std::mutex mu_;
   std::optional<Frame> frame_;
   std::deque<std::int16_t> audio_;  // last second, 48 kHz mono

@@ -207,7 +207,8 @@ void WsClient::drop() {
 }
 
 HttpsResponse httpsRequest(std::uint16_t port, const std::string& method, const std::string& target,
-                           std::chrono::milliseconds timeout) {
+                           std::chrono::milliseconds timeout, const HttpHeaders& headers,
+                           const std::string& body) {
   const auto deadline = Clock::now() + timeout;
   net::io_context io;
   auto tls = makeClientTls();
@@ -215,7 +216,9 @@ HttpsResponse httpsRequest(std::uint16_t port, const std::string& method, const 
   connectTls(io, stream, port, deadline);
   http::request<http::string_body> request(http::string_to_verb(method), target, 11);
   request.set(http::field::host, "localhost:" + std::to_string(port));
+  for (const auto& [name, value] : headers) request.set(name, value);
   request.keep_alive(false);
+  request.body() = body;
   request.prepare_payload();
   beast::get_lowest_layer(stream).expires_at(deadline);
   auto written = std::make_shared<Step>();

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mcu::testsupport {
 
@@ -56,9 +58,12 @@ struct HttpsResponse {
   std::string body;
 };
 
-// One HTTPS request to 127.0.0.1:port (no certificate verification). Throws std::runtime_error
-// on network failure or timeout.
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// One HTTPS request to 127.0.0.1:port (no certificate verification), with extra headers and a
+// body if given. Throws std::runtime_error on network failure or timeout.
 HttpsResponse httpsRequest(std::uint16_t port, const std::string& method, const std::string& target,
-                           std::chrono::milliseconds timeout = 10s);
+                           std::chrono::milliseconds timeout = 10s, const HttpHeaders& headers = {},
+                           const std::string& body = {});
 
 }  // namespace mcu::testsupport

@@ -76,8 +76,9 @@ function actionButton(meeting, action, opts) {
   return button;
 }
 
-// The buttons for one meeting: state changes when `canManage`, then copy link and roll call.
-export function meetingButtons(meeting, { canManage, errorEl, onUpdated, onDetail }) {
+// The buttons for one meeting: state changes when `canManage`, then copy link, roll call and
+// (open or live) the chair's live view.
+export function meetingButtons(meeting, { canManage, errorEl, onUpdated, onDetail, onLive }) {
   const buttons = [];
   if (canManage) {
     for (const a of STATE_ACTIONS[meeting.state] ?? []) {
@@ -102,6 +103,15 @@ export function meetingButtons(meeting, { canManage, errorEl, onUpdated, onDetai
       'data-testid': 'meeting-detail',
       text: t('host.action.detail'),
       onclick: onDetail,
+    }));
+  }
+  if (onLive && (meeting.state === 'open' || meeting.state === 'live')) {
+    buttons.push(h('button', {
+      type: 'button',
+      class: 'btn btn-primary btn-small',
+      'data-testid': 'live-open',
+      text: t('host.action.live'),
+      onclick: onLive,
     }));
   }
   return buttons;
@@ -225,6 +235,7 @@ export class MeetingsView {
         errorEl,
         onUpdated: (u) => this.replace(u),
         onDetail: () => this.ctx.navigate(`#/meeting/${m.id}`),
+        onLive: () => this.ctx.navigate(`#/live/${m.id}`),
       })),
     errorEl);
   }

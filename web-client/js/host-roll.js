@@ -172,6 +172,7 @@ export class RollView {
           this.renderHead();
           this.headEl.querySelector('.meeting-actions button')?.focus();
         },
+        onLive: () => this.ctx.navigate(`#/live/${m.id}`),
       })));
   }
 

@@ -1,6 +1,8 @@
 // The host console (/host): log in (and change a first password), then meetings, create meeting,
-// a meeting's live roll call, room links and (admins) accounts. REST API: docs/openapi.yaml.
-// Views are chosen by the URL hash (#/meetings, #/create, #/meeting/ID, #/links, #/accounts).
+// a meeting's live roll call, chairing a live meeting, room links and (admins) accounts.
+// REST API: docs/openapi.yaml; the live view also speaks docs/protocol.md over /ws.
+// Views are chosen by the URL hash (#/meetings, #/create, #/meeting/ID, #/live/ID, #/links,
+// #/accounts).
 // Test hook: window.mcuHost.
 import { t, applyI18n, bindLangSwitch, onLangChange } from './i18n.js';
 import { api, session, onSessionEnd } from './api.js';
@@ -10,6 +12,7 @@ import { CreateView } from './host-create.js';
 import { RollView } from './host-roll.js';
 import { LinksView } from './host-links.js';
 import { AccountsView } from './host-accounts.js';
+import { LiveView } from './host-live.js';
 
 const MANAGE = ['admin', 'host'];
 // view name → its section, the tab it lights up, and who may see it (null: every role)
@@ -17,6 +20,7 @@ const ROUTES = {
   meetings: { section: 'view-meetings', tab: 'meetings', roles: null, title: 'host.tab.meetings' },
   create: { section: 'view-create', tab: 'create', roles: MANAGE, title: 'host.tab.create' },
   meeting: { section: 'view-meeting', tab: 'meetings', roles: null, title: 'host.roll.heading' },
+  live: { section: 'view-live', tab: 'meetings', roles: null, title: 'host.live.heading' },
   links: { section: 'view-links', tab: 'links', roles: MANAGE, title: 'host.tab.links' },
   accounts: {
     section: 'view-accounts', tab: 'accounts', roles: ['admin'], title: 'host.tab.accounts',
@@ -51,6 +55,7 @@ const views = {
   meeting: new RollView(ctx),
   links: new LinksView(ctx),
   accounts: new AccountsView(ctx),
+  live: new LiveView(ctx),
 };
 
 window.mcuHost = {
@@ -58,6 +63,7 @@ window.mcuHost = {
   get view() { return state.current?.name ?? null; },
   get account() { return state.account; },
   get rollPolling() { return views.meeting.polling; },
+  get live() { return views.live.state; }, // the last meeting-state of the live view
 };
 
 // ---- screens --------------------------------------------------------------------------------
@@ -128,7 +134,7 @@ function parseHash() {
   let name = m?.[1] ?? 'meetings';
   const id = m?.[2] != null ? Number(m[2]) : null;
   const spec = ROUTES[name];
-  if (!spec || (name === 'meeting' && id == null)) name = 'meetings';
+  if (!spec || ((name === 'meeting' || name === 'live') && id == null)) name = 'meetings';
   const roles = ROUTES[name].roles;
   if (roles != null && !roles.includes(state.account?.role)) name = 'meetings';
   return { name, id };

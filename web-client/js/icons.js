@@ -21,4 +21,15 @@ export const icons = {
     '<path d="M4 9v6h4l5 4V5L8 9z"/><path d="M16.5 8.5a5 5 0 0 1 0 7M19 6a8.5 8.5 0 0 1 0 12"/>',
   ),
   room: svg('<rect x="3" y="4" width="18" height="13" rx="2"/><path d="M8 21h8M12 17v4"/>'),
+  // chairing (issue 4): a raised hand, the floor, a shared screen, present at the roll call
+  hand: svg(
+    '<path d="M7 12V5.5a1.5 1.5 0 0 1 3 0V11M10 10V3.5a1.5 1.5 0 0 1 3 0V11"/>' +
+    '<path d="M13 10.5V5a1.5 1.5 0 0 1 3 0v7"/><path d="M16 9.5a1.5 1.5 0 0 1 3 0V14a7 7 0 0 1-7 7' +
+    'h-1a6 6 0 0 1-4.8-2.4L3.6 14.5a1.5 1.5 0 0 1 2.3-1.9L7 14"/>',
+  ),
+  floor: svg('<path d="M12 2.5l2.8 5.9 6.4.8-4.7 4.4 1.2 6.4L12 16.9 6.3 20l1.2-6.4-4.7-4.4 6.4-.8z"/>'),
+  screen: svg(
+    '<rect x="2" y="3" width="20" height="14" rx="2"/><path d="M8 21h8M12 17v4M9 10l3-3 3 3M12 7v6"/>',
+  ),
+  present: svg('<path d="M4 12.5l5 5L20 6.5"/>'),
 };

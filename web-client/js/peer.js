@@ -1,6 +1,13 @@
 // One RTCPeerConnection that answers the server's offer (docs/protocol.md): sends the local
 // camera and mic on the offer's transceivers, receives the composite and the audio mix, and
-// trickles candidates both ways with the queues the ordering rules need.
+// trickles candidates both ways with the queues the ordering rules need. A third m-line (video
+// the server only receives) carries a shared screen: kept sendonly without a track, so sharing
+// is a replaceTrack and never a renegotiation.
+
+// What a shared screen is sent as: slides and documents, not motion. Few frames at a modest size
+// keep the server's decode of it cheap.
+const SCREEN_MAX_FPS = 5;
+const SCREEN_MAX_BITRATE = 1200000;
 
 export class Peer {
   // localStream: MediaStream (may have no tracks); send(msg): to the server;
@@ -13,6 +20,7 @@ export class Peer {
     this.localQueue = []; // our candidates gathered before the answer went out
     this.answerSent = false;
     this.endSent = false;
+    this.screenTransceiver = null; // the offer's third m-line, if the server has one
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     this.pc = pc;
     pc.ontrack = (e) => !this.closed && onTrack(e.track);
@@ -24,6 +32,7 @@ export class Peer {
     const pc = this.pc;
     this.answerSent = false;
     await pc.setRemoteDescription({ type: 'offer', sdp });
+    this.screenTransceiver = this.findScreenTransceiver(sdp);
     await this.attachLocalTracks();
     for (const c of this.remoteQueue.splice(0)) await this.addCandidate(c);
     await pc.setLocalDescription(await pc.createAnswer());
@@ -38,6 +47,10 @@ export class Peer {
   async attachLocalTracks() {
     const used = new Set();
     for (const tr of this.pc.getTransceivers()) {
+      if (tr === this.screenTransceiver) {
+        tr.direction = 'sendonly'; // the server only receives here; a share replaces the track
+        continue;
+      }
       const kind = tr.receiver.track.kind;
       const local = this.localStream.getTracks().find((t) => t.kind === kind && t.readyState === 'live');
       if (local && !used.has(kind)) {
@@ -46,6 +59,48 @@ export class Peer {
         tr.sender.setStreams?.(this.localStream);
       }
       tr.direction = 'sendrecv';
+    }
+  }
+
+  // The screen's transceiver: the video m-line that is not the camera's. The offer marks it
+  // recvonly (the server only receives); without that mark, the second video m-line in mid order.
+  // null when the offer has only audio and camera (an older server: no screen share).
+  findScreenTransceiver(sdp) {
+    const videos = sdp.split(/\r?\n(?=m=)/).filter((m) => m.startsWith('m=video'))
+      .map((m) => ({
+        mid: /^a=mid:(\S+)/m.exec(m)?.[1],
+        recvonly: /^a=recvonly\s*$/m.test(m),
+      }));
+    if (videos.length < 2) return null;
+    const screen = videos.find((v) => v.recvonly) ?? videos[1];
+    return this.pc.getTransceivers().find((tr) => tr.mid != null && tr.mid === screen.mid) ?? null;
+  }
+
+  get canShare() {
+    return this.screenTransceiver != null && !this.closed;
+  }
+
+  // Sends `track` (a getDisplayMedia video track) on the screen's m-line; null stops sending.
+  async setScreen(track) {
+    const sender = this.screenTransceiver?.sender;
+    if (!sender || this.closed) return false;
+    await sender.replaceTrack(track);
+    if (track) await this.limitScreen(sender);
+    return true;
+  }
+
+  async limitScreen(sender) {
+    try {
+      const params = sender.getParameters();
+      if (!params.encodings?.length) return; // not negotiated yet: the track's constraints hold
+      for (const enc of params.encodings) {
+        enc.maxFramerate = SCREEN_MAX_FPS;
+        enc.maxBitrate = SCREEN_MAX_BITRATE;
+      }
+      params.degradationPreference = 'maintain-resolution';
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn('screen sender parameters', err.message);
     }
   }
 

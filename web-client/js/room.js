@@ -2,6 +2,8 @@
 // Two ways in: /join/CODE?name=NAME (a guest, meetings open to anyone) and /room/SECRET (a bridge
 // point's bookmark: the server knows its name and its current or next meeting, and keeps it
 // waiting until the host opens the meeting).
+// The chair (docs/protocol.md, "Chairing a live meeting") may mute the room, give it the floor,
+// take a roll call and show a notice; the room raises its hand and may share its screen.
 // Protocol: docs/protocol.md. Test hook: window.mcuRoom.
 import { t, errorText, applyI18n, bindLangSwitch, onLangChange } from './i18n.js';
 import { Signaling } from './signaling.js';
@@ -23,12 +25,16 @@ const FATAL_JOIN_ERRORS = new Set([
 ]);
 // A bridge point with nothing open looks again this often (its end screen says so).
 const NO_MEETING_RECHECK_MS = 60000;
+// A shared screen: slides and documents, so a modest size and few frames (cheap to decode).
+const SCREEN_VIDEO = { width: { max: 1280 }, height: { max: 720 }, frameRate: { max: 5 } };
 
 const $ = (id) => document.getElementById(id);
 const el = {
   state: $('conn-state'), notices: $('notices'), composite: $('composite'),
   waiting: $('stage-waiting'), sound: $('enable-sound'), self: $('self-video'),
   mic: $('btn-mic'), cam: $('btn-cam'), leave: $('btn-leave'), rejoin: $('btn-rejoin'),
+  hand: $('btn-hand'), share: $('btn-share'), floor: $('floor-badge'), rollcall: $('rollcall'),
+  present: $('btn-present'), answered: $('rollcall-answered'), chairNotice: $('chair-notice'),
 };
 
 const bridgeSecret = location.pathname.startsWith('/room/')
@@ -59,6 +65,14 @@ const room = {
   disconnectedTimer: null,
   pingTimer: null,
   endReason: null, // {heading, body} shown on the end screen
+  // What the chair decided about this room (its own entry in participant-updated).
+  chairMuted: false,
+  handRaised: false,
+  floor: false,
+  rollCallOpen: false,
+  rollCallAnswered: false,
+  chairNotice: '', // the chair's notice text; '' = none
+  screenTrack: null, // the shared screen while sharing
 };
 const roster = new Roster($('roster'), $('roster-title'));
 
@@ -69,6 +83,14 @@ window.mcuRoom = {
   get participantId() { return room.participantId; },
   get pc() { return room.peer?.pc ?? null; },
   get roster() { return roster.list(); },
+  get handRaised() { return room.handRaised; },
+  get chairMuted() { return room.chairMuted; },
+  get floor() { return room.floor; },
+  get rollCallOpen() { return room.rollCallOpen; },
+  get rollCallAnswered() { return room.rollCallAnswered; },
+  get sharing() { return room.screenTrack?.readyState === 'live'; },
+  get canShare() { return canShare(); },
+  get notice() { return room.chairNotice; },
 };
 
 // ---- screens and state -------------------------------------------------------------------
@@ -103,6 +125,10 @@ function notice(text, kind = 'info', key = text) {
   el.notices.append(div);
 }
 
+function removeNotice(key) {
+  for (const n of [...el.notices.children]) if (n.dataset.key === key) n.remove();
+}
+
 function clearNotices(kind) {
   for (const n of [...el.notices.children]) if (n.classList.contains(`notice-${kind}`)) n.remove();
 }
@@ -117,6 +143,7 @@ function renderLabels() {
   if (!el.state.hidden) setState(room.state);
   renderControls();
   roster.render();
+  renderChair();
   el.sound.innerHTML = `${icons.sound}<span>${t('ctl.enableSound')}</span>`;
   if (room.endReason) renderEnd();
   if (room.state === 'waiting') renderWaiting();
@@ -141,12 +168,20 @@ function ctlButton(button, icon, label, pressed, disabled) {
 function renderControls() {
   const hasMic = !!track('audio');
   const hasCam = !!track('video');
-  ctlButton(el.mic, room.audioMuted || !hasMic ? icons.micOff : icons.mic,
-    !hasMic ? t('ctl.noMic') : room.audioMuted ? t('ctl.micOff') : t('ctl.micOn'),
-    room.audioMuted, !hasMic);
+  ctlButton(el.mic, room.audioMuted || !hasMic || room.chairMuted ? icons.micOff : icons.mic,
+    !hasMic ? t('ctl.noMic') : room.chairMuted ? t('ctl.chairMuted')
+      : room.audioMuted ? t('ctl.micOff') : t('ctl.micOn'),
+    room.audioMuted || room.chairMuted, !hasMic);
+  el.mic.classList.toggle('is-chair-muted', room.chairMuted);
+  el.mic.dataset.chairMuted = String(room.chairMuted);
   ctlButton(el.cam, room.videoMuted || !hasCam ? icons.camOff : icons.cam,
     !hasCam ? t('ctl.noCam') : room.videoMuted ? t('ctl.camOff') : t('ctl.camOn'),
     room.videoMuted, !hasCam);
+  ctlButton(el.hand, icons.hand, room.handRaised ? t('ctl.handLower') : t('ctl.handRaise'),
+    room.handRaised, false);
+  el.share.hidden = !canShare() && !room.screenTrack;
+  ctlButton(el.share, icons.screen, room.screenTrack ? t('ctl.shareStop') : t('ctl.share'),
+    !!room.screenTrack, false);
   ctlButton(el.leave, icons.leave, t('ctl.leave'), false, false);
   $('self-caption').textContent = hasCam && !room.videoMuted ? t('video.self') : t('video.selfNone');
 }
@@ -274,6 +309,11 @@ function onJoined(msg) {
   room.name = msg.roster.find((p) => p.id === msg.you)?.name || room.name;
   $('waiting-text').hidden = true;
   if (room.state === 'waiting') setState('connecting');
+  // A new session: what the chair decided comes again (own entry, roll-call, notice).
+  room.rollCallOpen = false;
+  room.rollCallAnswered = false;
+  room.chairNotice = '';
+  applySelf(msg.roster.find((p) => p.id === msg.you) ?? {});
   renderLabels();
   roster.reset(msg.roster, msg.you);
   // Tell the others what this room does not send (muted, or no device at all).
@@ -296,9 +336,11 @@ function onMessage(msg) {
     case 'joined': return onJoined(msg); // a waiting bridge point, let in when the host opened
     case 'meeting-ended': return onMeetingEnded(msg);
     case 'media-state': return onMediaState(msg.state);
-    case 'participant-joined': return roster.upsert(msg.participant);
-    case 'participant-updated': return roster.upsert(msg.participant);
+    case 'participant-joined': return upsertParticipant(msg.participant);
+    case 'participant-updated': return upsertParticipant(msg.participant);
     case 'participant-left': return roster.remove(msg.participant);
+    case 'roll-call': return onRollCall(msg);
+    case 'notice': return onChairNotice(msg);
     case 'error': return onServerError(msg);
     default: return undefined;
   }
@@ -347,7 +389,19 @@ function onOffer(sdp) {
     });
     for (const c of room.earlyCandidates.splice(0)) room.peer.addRemoteCandidate(c);
   }
-  return room.peer.answer(sdp);
+  const peer = room.peer;
+  return peer.answer(sdp).then(() => afterAnswer(peer));
+}
+
+// The offer says whether the server takes a screen (a third m-line): show the button, and put a
+// share that outlived a reconnect on the new connection.
+async function afterAnswer(peer) {
+  if (peer !== room.peer) return;
+  if (room.screenTrack) {
+    if (peer.canShare && room.screenTrack.readyState === 'live') await peer.setScreen(room.screenTrack);
+    else stopShare();
+  }
+  renderControls();
 }
 
 function onRemoteCandidate(msg) {
@@ -388,6 +442,152 @@ el.sound.addEventListener('click', () => {
 });
 el.composite.addEventListener('loadeddata', () => { el.waiting.hidden = true; });
 
+// ---- the chair: mute, floor, hand, roll call, notice ------------------------------------------
+
+function upsertParticipant(p) {
+  if (p?.id && p.id === room.participantId) applySelf(p);
+  roster.upsert(p);
+}
+
+// The room's own entry: what the chair decided (the room cannot undo a chair mute).
+function applySelf(p) {
+  const was = room.chairMuted;
+  if (typeof p.chairMuted === 'boolean') room.chairMuted = p.chairMuted;
+  if (typeof p.handRaised === 'boolean') room.handRaised = p.handRaised;
+  if (typeof p.floor === 'boolean') room.floor = p.floor;
+  if (room.chairMuted && !was) notice(t('chair.mutedNotice'), 'warn', 'chair-muted');
+  if (!room.chairMuted) removeNotice('chair-muted');
+  renderControls();
+  renderChair();
+}
+
+function resetChair() {
+  room.chairMuted = false;
+  room.handRaised = false;
+  room.floor = false;
+  room.rollCallOpen = false;
+  room.rollCallAnswered = false;
+  room.chairNotice = '';
+  removeNotice('chair-muted');
+  renderControls();
+  renderChair();
+}
+
+function renderChair() {
+  el.floor.hidden = !room.floor;
+  el.floor.innerHTML = `${icons.floor}<span></span>`;
+  el.floor.querySelector('span').textContent = t('chair.floor');
+  el.rollcall.hidden = !room.rollCallOpen;
+  el.present.hidden = room.rollCallAnswered;
+  el.present.innerHTML = `${icons.present}<span></span>`;
+  el.present.querySelector('span').textContent = t('rollcall.present');
+  el.answered.hidden = !room.rollCallAnswered;
+  el.answered.textContent = t('rollcall.answered');
+  el.chairNotice.hidden = !room.chairNotice || !room.joined;
+  $('chair-notice-text').textContent = room.chairNotice;
+}
+
+// The chair's mute cannot be lifted here: the button says so instead of unmuting.
+function onMicClick() {
+  if (room.chairMuted) {
+    removeNotice('chair-muted');
+    notice(t('chair.mutedNotice'), 'warn', 'chair-muted');
+    return;
+  }
+  setMuted('audio', !room.audioMuted);
+}
+
+async function toggleHand() {
+  if (!room.joined || !room.sig) return;
+  const raised = !room.handRaised;
+  room.handRaised = raised; // at once; the server's participant-updated confirms it
+  renderControls();
+  const gen = room.generation;
+  try {
+    await room.sig.request({ type: 'hand', raised });
+  } catch (err) {
+    if (gen !== room.generation) return;
+    console.warn('hand', err.code);
+    room.handRaised = !raised;
+    renderControls();
+    notice(errorText(err.code), 'error', `hand-${err.code}`);
+  }
+}
+
+function onRollCall(msg) {
+  room.rollCallOpen = msg.open === true;
+  if (room.rollCallOpen) room.rollCallAnswered = false;
+  renderChair();
+  if (room.rollCallOpen) el.present.focus();
+}
+
+async function answerRollCall() {
+  if (!room.joined || !room.sig || room.rollCallAnswered) return;
+  el.present.disabled = true;
+  const gen = room.generation;
+  try {
+    await room.sig.request({ type: 'roll-call-answer' });
+    if (gen !== room.generation) return;
+    room.rollCallAnswered = true;
+  } catch (err) {
+    if (gen !== room.generation) return;
+    if (err.code === 'not_allowed') room.rollCallOpen = false; // the chair closed it meanwhile
+    else notice(errorText(err.code), 'error', `rollcall-${err.code}`);
+  } finally {
+    el.present.disabled = false;
+  }
+  renderChair();
+}
+
+function onChairNotice(msg) {
+  room.chairNotice = typeof msg.text === 'string' ? msg.text : '';
+  renderChair();
+}
+
+// ---- screen share (the offer's third m-line) ------------------------------------------------
+
+function canShare() {
+  return !!room.peer?.canShare && !!navigator.mediaDevices?.getDisplayMedia;
+}
+
+async function startShare() {
+  if (!canShare() || room.screenTrack) return;
+  let track;
+  try {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: SCREEN_VIDEO, audio: false });
+    track = stream.getVideoTracks()[0];
+  } catch (err) {
+    // The person closed the picker: nothing to say.
+    if (err.name !== 'NotAllowedError' && err.name !== 'AbortError') {
+      notice(t('share.failed'), 'warn', 'share-failed');
+    }
+    return;
+  }
+  if (!track) return;
+  track.contentHint = 'detail';
+  track.applyConstraints(SCREEN_VIDEO).catch(() => {});
+  // The browser's own "stop sharing" bar ends the track.
+  track.addEventListener('ended', () => { if (room.screenTrack === track) stopShare(); });
+  room.screenTrack = track;
+  renderControls();
+  try {
+    await room.peer?.setScreen(track);
+  } catch (err) {
+    console.warn('share', err.message);
+    stopShare();
+    notice(t('share.failed'), 'warn', 'share-failed');
+  }
+}
+
+function stopShare() {
+  const track = room.screenTrack;
+  if (!track) return;
+  room.screenTrack = null;
+  track.stop();
+  room.peer?.setScreen(null).catch((err) => console.warn('stop share', err.message));
+  renderControls();
+}
+
 // ---- reconnecting, failing, leaving -----------------------------------------------------------
 
 function connectionLost(reason) {
@@ -415,6 +615,13 @@ function onMeetingEnded(msg) {
   room.participantId = null;
   el.composite.srcObject = null;
   setState('ended');
+  stopShare();
+  resetChair();
+  if (msg.reason === 'removed') { // by the chair: it may come back once invited back
+    showEnd('ended.removedHeading', () => t('ended.removedBody', { title: room.title || room.code }),
+      room.secret ? 'ctl.checkAgain' : 'ctl.rejoin');
+    return;
+  }
   const heading = msg.reason === 'cancelled' ? 'ended.cancelledHeading' : 'ended.heading';
   showEnd(heading, () => t('ended.body', { title: room.title || room.code }),
     room.secret ? 'ctl.checkAgain' : 'ctl.rejoin');
@@ -458,6 +665,8 @@ async function leave() {
   teardown();
   roster.clear();
   room.participantId = null;
+  stopShare();
+  resetChair();
   stopStream(room.localStream);
   room.localStream = null;
   el.self.srcObject = null;
@@ -504,7 +713,10 @@ function start() {
   enterRoom();
 }
 
-el.mic.addEventListener('click', () => setMuted('audio', !room.audioMuted));
+el.mic.addEventListener('click', onMicClick);
+el.hand.addEventListener('click', toggleHand);
+el.share.addEventListener('click', () => (room.screenTrack ? stopShare() : startShare()));
+el.present.addEventListener('click', answerRollCall);
 el.cam.addEventListener('click', () => setMuted('video', !room.videoMuted));
 el.leave.addEventListener('click', leave);
 el.rejoin.addEventListener('click', enterRoom);

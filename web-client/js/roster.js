@@ -1,4 +1,5 @@
-// The list of rooms (bridge points) in the meeting, with their mute state.
+// The list of rooms (bridge points) in the meeting, with their mute state, raised hands, the
+// chair's mute and the floor.
 import { t } from './i18n.js';
 import { icons } from './icons.js';
 
@@ -6,7 +7,8 @@ export class Roster {
   constructor(listEl, titleEl) {
     this.listEl = listEl;
     this.titleEl = titleEl;
-    this.people = new Map(); // id → {id, name, audioMuted, videoMuted}
+    // id → {id, name, audioMuted, videoMuted, chairMuted, handRaised, floor}
+    this.people = new Map();
     this.selfId = null;
   }
 
@@ -75,6 +77,9 @@ export class Roster {
     li.append(main);
     const flags = document.createElement('span');
     flags.className = 'roster-flags';
+    if (p.floor) flags.append(flag(icons.floor, t('roster.floor'), 'has-floor'));
+    if (p.handRaised) flags.append(flag(icons.hand, t('roster.hand'), 'hand-raised'));
+    if (p.chairMuted) flags.append(flag(icons.micOff, t('roster.chairMuted'), 'chair-muted'));
     if (p.audioMuted) flags.append(flag(icons.micOff, t('roster.micMuted'), 'mic-muted'));
     if (p.videoMuted) flags.append(flag(icons.camOff, t('roster.camMuted'), 'cam-muted'));
     li.append(flags);

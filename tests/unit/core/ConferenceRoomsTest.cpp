@@ -61,11 +61,29 @@ class FakeRooms : public RoomDirectory {
   }
   void roomJoined(const Admission& a) override { joined.push_back(a.unitId); }
   void roomLeft(const Admission& a) override { left.push_back(a.unitId); }
+  Caller authenticate(const std::string& token) override {
+    if (token == "host-token") return Caller{2, "chu-tri", Role::kHost, "s2"};
+    if (token == "tech-token") return Caller{3, "ky-thuat", Role::kTechnician, "s3"};
+    throw ServiceError(Status::kUnauthorized, "unauthorized", "bad token");
+  }
+  Meeting meetingByCode(const std::string& code) override {
+    if (code != meeting.code) throw ServiceError(Status::kNotFound, "not_found", "no meeting");
+    return meeting;
+  }
+  Meeting setLocked(const Caller& caller, MeetingId, bool locked) override {
+    if (caller.role == Role::kTechnician) {
+      throw ServiceError(Status::kForbidden, "forbidden", "no");
+    }
+    meeting.locked = locked;
+    return meeting;
+  }
+  void audit(const AuditEntry& entry) override { audits.push_back(entry); }
 
   Meeting meeting;
   std::map<std::string, std::string> units = {
       {"s-ban-lau", "lc.xa.ban-lau"}, {"s-coc-san", "lc.xa.coc-san"}, {"s-other", "lc.xa.other"}};
   std::vector<std::string> joined, left;
+  std::vector<AuditEntry> audits;
 };
 
 class ConferenceRoomsTest : public ::testing::Test {
@@ -210,6 +228,310 @@ TEST_F(ConferenceRoomsTest, LeavingReportsPresence) {
   joinWithLink(1, "s-ban-lau");
   conf_.leave(1, 2);
   EXPECT_EQ(rooms_.left, std::vector<std::string>{"lc.xa.ban-lau"});
+}
+
+}  // namespace
+}  // namespace mcu::core
+
+// ---------------------------------------------------------------- chairing (issue 4)
+
+namespace mcu::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ConferenceChairTest : public ConferenceRoomsTest {
+ protected:
+  ConferenceChairTest() {
+    rooms_.meeting.state = MeetingState::kLive;
+    joinWithLink(1, "s-ban-lau");
+    joinWithLink(2, "s-coc-san");
+    a_ = signal_.to<JoinedMsg>(1).at(0).you;
+    b_ = signal_.to<JoinedMsg>(2).at(0).you;
+    conf_.attachChair(10, 1, "host-token", "giao-ban");
+    signal_.clear();
+  }
+  void control(ControlRequest r, ConnectionId chair = 10) { conf_.control(chair, 5, r); }
+  ControlRequest action(ControlAction a, const ParticipantId& room = {}) {
+    ControlRequest r;
+    r.action = a;
+    r.room = room;
+    return r;
+  }
+  MeetingStateMsg lastState(ConnectionId chair = 10) {
+    const auto states = signal_.to<MeetingStateMsg>(chair);
+    if (states.empty()) {
+      ADD_FAILURE() << "no meeting-state";
+      return {};
+    }
+    return states.back();
+  }
+  std::optional<RosterEntry> lastEntryOf(ConnectionId conn, const ParticipantId& id) {
+    std::optional<RosterEntry> out;
+    for (const auto& m : signal_.to<ParticipantUpdatedMsg>(conn)) {
+      if (m.participant.id == id) out = m.participant;
+    }
+    return out;
+  }
+  const std::vector<TilePlacement>& lastTiles() { return media_.layouts.back().tiles; }
+
+  ParticipantId a_, b_;
+};
+
+TEST_F(ConferenceChairTest, AChairAttachesWithItsLoginAndSeesTheMeeting) {
+  conf_.attachChair(11, 3, "host-token", "giao-ban");
+  const auto joined = signal_.to<ChairJoinedMsg>(11);
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].requestId, RequestId(3));
+  EXPECT_TRUE(joined[0].canControl);
+  EXPECT_EQ(joined[0].role, "host");
+  const MeetingStateMsg state = lastState(11);
+  ASSERT_EQ(state.rooms.size(), 2u);
+  EXPECT_EQ(state.rooms[0].entry.name, "name of lc.xa.ban-lau");
+  EXPECT_EQ(state.rooms[0].unitId, "lc.xa.ban-lau");
+  EXPECT_EQ(state.layoutKind, "grid");
+  EXPECT_EQ(state.tiles.size(), 2u);
+  EXPECT_EQ(state.canvasWidth, config_.video.width);
+}
+
+TEST_F(ConferenceChairTest, BadChairsAreRefused) {
+  conf_.attachChair(20, 1, "forged", "giao-ban");
+  EXPECT_EQ(errorTo(20), ErrorCode::kUnauthorized);
+  conf_.attachChair(21, 1, "host-token", "nope");
+  EXPECT_EQ(errorTo(21), ErrorCode::kUnknownMeeting);
+  conf_.attachChair(1, 1, "host-token", "giao-ban");  // a room's connection
+  EXPECT_EQ(errorTo(1), ErrorCode::kAlreadyJoined);
+  conf_.control(22, 1, action(ControlAction::kClearForced));  // never attached
+  EXPECT_EQ(errorTo(22), ErrorCode::kNotAllowed);
+  signal_.clear();
+  conf_.control(1, 1, action(ControlAction::kClearForced));  // a room may not chair
+  EXPECT_EQ(errorTo(1), ErrorCode::kNotAllowed);
+
+  // A technician watches; every control is forbidden.
+  conf_.attachChair(23, 1, "tech-token", "giao-ban");
+  EXPECT_FALSE(signal_.to<ChairJoinedMsg>(23).at(0).canControl);
+  conf_.control(23, 1, action(ControlAction::kMute, a_));
+  EXPECT_EQ(errorTo(23), ErrorCode::kForbidden);
+  EXPECT_TRUE(media_.audioMuted.empty());
+
+  control(action(ControlAction::kMute, "p999"));
+  EXPECT_EQ(errorTo(10), ErrorCode::kNotAllowed);
+}
+
+TEST_F(ConferenceChairTest, MutingTakesARoomOutOfTheMixAndEveryoneSeesIt) {
+  ControlRequest mute = action(ControlAction::kMute, a_);
+  mute.flag = true;
+  control(mute);
+  EXPECT_EQ(signal_.to<AckMsg>(10).size(), 1u);
+  EXPECT_TRUE(media_.audioMuted.at(a_));
+  for (ConnectionId c : {1, 2}) {
+    const auto entry = lastEntryOf(c, a_);
+    ASSERT_TRUE(entry) << c;
+    EXPECT_TRUE(entry->chairMuted) << c;  // the room itself learns it too
+  }
+  EXPECT_TRUE(lastState().rooms[0].entry.chairMuted);
+  ASSERT_EQ(rooms_.audits.size(), 1u);
+  EXPECT_EQ(rooms_.audits[0].action, "chair.mute");
+  EXPECT_EQ(rooms_.audits[0].actor, "chu-tri");
+
+  mute.flag = false;
+  control(mute);
+  EXPECT_FALSE(media_.audioMuted.at(a_));
+}
+
+TEST_F(ConferenceChairTest, MuteAllSparesTheExceptions) {
+  ControlRequest all = action(ControlAction::kMuteAll);
+  all.flag = true;
+  all.except = {a_};
+  control(all);
+  EXPECT_EQ(media_.audioMuted.count(a_), 0u);
+  EXPECT_TRUE(media_.audioMuted.at(b_));
+}
+
+TEST_F(ConferenceChairTest, HandsQueueAndTheFloorGoesToOneRoomAtATime) {
+  conf_.raiseHand(2, 7, true);
+  conf_.raiseHand(1, 8, true);
+  EXPECT_EQ(signal_.to<AckMsg>(2).size(), 1u);
+  EXPECT_EQ(lastState().hands, (std::vector<ParticipantId>{b_, a_}));
+  EXPECT_TRUE(lastEntryOf(2, b_)->handRaised);
+
+  ControlRequest layout = action(ControlAction::kLayout);
+  layout.layout = "speaker";
+  control(layout);
+  control(action(ControlAction::kGrantFloor, b_));
+  MeetingStateMsg state = lastState();
+  EXPECT_EQ(state.floor, b_);
+  EXPECT_EQ(state.hands, std::vector<ParticipantId>{a_});
+  const auto entry = lastEntryOf(2, b_);
+  EXPECT_TRUE(entry->floor);
+  EXPECT_FALSE(entry->handRaised);
+  EXPECT_FALSE(entry->chairMuted);
+  EXPECT_EQ(lastTiles().at(0).participant, b_);  // everyone sees the speaker big
+
+  // The next one: the previous holder is muted again.
+  control(action(ControlAction::kGrantFloor, a_));
+  EXPECT_TRUE(media_.audioMuted.at(b_));
+  EXPECT_FALSE(lastEntryOf(2, b_)->floor);
+  EXPECT_EQ(lastState().floor, a_);
+  EXPECT_EQ(lastTiles().at(0).participant, a_);
+
+  control(action(ControlAction::kRevokeFloor));
+  EXPECT_TRUE(media_.audioMuted.at(a_));
+  EXPECT_EQ(lastState().floor, std::nullopt);
+  EXPECT_EQ(lastState().forced, std::nullopt);
+
+  conf_.raiseHand(1, 9, true);
+  control(action(ControlAction::kLowerHand, a_));
+  EXPECT_TRUE(lastState().hands.empty());
+  EXPECT_FALSE(lastEntryOf(1, a_)->handRaised);
+}
+
+TEST_F(ConferenceChairTest, EveryoneSeesTheForcedRoomInTheBigPane) {
+  ControlRequest layout = action(ControlAction::kLayout);
+  layout.layout = "presenter";
+  control(layout);
+  control(action(ControlAction::kForceBig, b_));
+  EXPECT_EQ(lastTiles().at(0).participant, b_);
+  EXPECT_GT(lastTiles().at(0).rect.width, lastTiles().at(1).rect.width);
+  EXPECT_EQ(lastState().layoutKind, "presenter");
+  EXPECT_EQ(lastState().forced, b_);
+  control(action(ControlAction::kClearForced));
+  EXPECT_EQ(lastState().forced, std::nullopt);
+
+  layout.layout = "3x3";
+  control(layout);
+  EXPECT_EQ(errorTo(10), ErrorCode::kBadField);
+}
+
+TEST_F(ConferenceChairTest, VoiceSwitchingMovesTheSpeakerBigAfterItsHoldTime) {
+  ControlRequest layout = action(ControlAction::kLayout);
+  layout.layout = "speaker";
+  control(layout);
+  ASSERT_EQ(lastTiles().at(0).participant, a_);  // nobody spoke: join order
+  // B talks steadily; a cough of A's does not count.
+  for (int i = 0; i < 12; ++i) {
+    timers_.clock += 100ms;
+    conf_.onAudioLevel(b_, 30);
+    conf_.onAudioLevel(a_, i == 3 ? 20 : kSilentLevel);
+  }
+  EXPECT_EQ(lastTiles().at(0).participant, b_);
+  // A state for chairs follows within the throttle window, carrying the levels.
+  std::vector<TimerId> throttle;
+  for (TimerId t : timers_.pending()) {
+    if (timers_.timer(t).delay < 1s) throttle.push_back(t);  // not the answer timeouts
+  }
+  ASSERT_EQ(throttle.size(), 1u);
+  signal_.clear();
+  timers_.fire(throttle[0]);
+  const MeetingStateMsg state = lastState();
+  EXPECT_EQ(state.speaker, b_);
+  EXPECT_EQ(state.rooms[1].level, 30);
+}
+
+TEST_F(ConferenceChairTest, AChairMutedRoomCannotTakeTheBigPaneByTalking) {
+  ControlRequest layout = action(ControlAction::kLayout);
+  layout.layout = "speaker";
+  control(layout);
+  ControlRequest mute = action(ControlAction::kMute, b_);
+  mute.flag = true;
+  control(mute);
+  for (int i = 0; i < 30; ++i) {
+    timers_.clock += 100ms;
+    conf_.onAudioLevel(b_, 10);
+  }
+  EXPECT_EQ(lastTiles().at(0).participant, a_);
+}
+
+TEST_F(ConferenceChairTest, RollCall) {
+  conf_.answerRollCall(1, 3);
+  EXPECT_EQ(errorTo(1), ErrorCode::kNotAllowed);
+  signal_.clear();
+  ControlRequest open = action(ControlAction::kRollCall);
+  open.flag = true;
+  control(open);
+  for (ConnectionId c : {1, 2}) EXPECT_TRUE(signal_.to<RollCallMsg>(c).at(0).open);
+  conf_.answerRollCall(2, 4);
+  EXPECT_EQ(lastState().rollCallAnswered, std::vector<ParticipantId>{b_});
+  EXPECT_TRUE(lastState().rollCallOpen);
+  open.flag = false;
+  control(open);
+  EXPECT_FALSE(signal_.to<RollCallMsg>(1).back().open);
+  // Reopening clears the answers.
+  open.flag = true;
+  control(open);
+  EXPECT_TRUE(lastState().rollCallAnswered.empty());
+}
+
+TEST_F(ConferenceChairTest, ARemovedRoomStaysOutUntilInvitedBack) {
+  control(action(ControlAction::kRemove, a_));
+  const auto ended = signal_.to<MeetingEndedMsg>(1);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].reason, "removed");
+  EXPECT_EQ(conf_.participantCount(), 1u);
+  EXPECT_EQ(lastState().barred, std::vector<std::string>{"lc.xa.ban-lau"});
+  signal_.clear();
+  joinWithLink(1, "s-ban-lau");
+  EXPECT_EQ(errorTo(1), ErrorCode::kNotInvited);
+  ControlRequest back = action(ControlAction::kInviteBack);
+  back.unitId = "lc.xa.ban-lau";
+  control(back);
+  EXPECT_TRUE(lastState().barred.empty());
+  signal_.clear();
+  joinWithLink(1, "s-ban-lau");
+  EXPECT_EQ(signal_.to<JoinedMsg>(1).size(), 1u);
+}
+
+TEST_F(ConferenceChairTest, NoticesGoOnTheCompositeAndToTheRooms) {
+  ControlRequest notice = action(ControlAction::kNotice);
+  notice.text = "Đề nghị các điểm cầu tắt micro khi không phát biểu";
+  control(notice);
+  EXPECT_EQ(media_.notices.at("giao-ban"), notice.text);
+  EXPECT_EQ(signal_.to<NoticeMsg>(2).at(0).text, notice.text);
+  EXPECT_EQ(lastState().notice, notice.text);
+  notice.text = std::string(201, 'a');
+  control(notice);
+  EXPECT_EQ(errorTo(10), ErrorCode::kBadField);
+  notice.text = "a\nb";
+  signal_.clear();
+  control(notice);
+  EXPECT_EQ(errorTo(10), ErrorCode::kBadField);
+}
+
+TEST_F(ConferenceChairTest, LockingGoesThroughTheMeetingService) {
+  ControlRequest lock = action(ControlAction::kLock);
+  lock.flag = true;
+  control(lock);
+  EXPECT_TRUE(rooms_.meeting.locked);
+  EXPECT_TRUE(lastState().locked);
+}
+
+TEST_F(ConferenceChairTest, AShareTakesThePresenterPaneAndStoppingRestoresTheLayout) {
+  conf_.onShareState(a_, true);
+  ASSERT_FALSE(lastTiles().empty());
+  EXPECT_EQ(lastTiles().at(0).participant, shareSourceId(a_));
+  EXPECT_EQ(lastState().layoutKind, "presenter");
+  EXPECT_TRUE(lastState().rooms[0].sharing);
+  conf_.onShareState(a_, false);
+  EXPECT_EQ(lastState().layoutKind, "grid");
+  for (const auto& t : lastTiles()) EXPECT_NE(t.participant, shareSourceId(a_));
+}
+
+TEST_F(ConferenceChairTest, ChairsLeaveQuietlyAndTheMeetingIsForgottenWhenIdle) {
+  conf_.disconnected(10);
+  signal_.clear();
+  conf_.raiseHand(1, 1, true);
+  EXPECT_TRUE(signal_.to<MeetingStateMsg>(10).empty());
+  conf_.leave(1, 2);
+  conf_.leave(2, 2);
+  EXPECT_EQ(conf_.liveMeetingCount(), 0u);
+  EXPECT_TRUE(conf_.snapshot().empty());
+}
+
+TEST_F(ConferenceChairTest, ClosingTheMeetingTellsTheChairsToo) {
+  rooms_.meeting.state = MeetingState::kEnded;
+  conf_.meetingChanged(rooms_.meeting);
+  EXPECT_EQ(signal_.to<MeetingEndedMsg>(10).size(), 1u);
+  EXPECT_TRUE(conf_.snapshot().empty());
 }
 
 }  // namespace

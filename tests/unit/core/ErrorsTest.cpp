@@ -33,6 +33,8 @@ const std::vector<std::pair<ErrorCode, std::string>> kWireNames = {
     {ErrorCode::kAnswerTimeout, "answer_timeout"},
     {ErrorCode::kMediaFailed, "media_failed"},
     {ErrorCode::kRateLimited, "rate_limited"},
+    {ErrorCode::kForbidden, "forbidden"},
+    {ErrorCode::kNotAllowed, "not_allowed"},
     {ErrorCode::kInternal, "internal"},
 };
 

@@ -146,6 +146,10 @@ class FakeTimers : public Timers {
   }
   const Timer& timer(TimerId id) const { return timers_.at(id); }
   // Runs a pending timer's callback, as the executor would when it expires.
+  // The core's monotonic clock, advanced by hand.
+  std::chrono::milliseconds now() const override { return clock; }
+  std::chrono::milliseconds clock{1000};
+
   void fire(TimerId id) {
     Timer& t = timers_.at(id);
     if (t.cancelled || t.fired) return;

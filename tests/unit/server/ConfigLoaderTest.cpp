@@ -91,8 +91,15 @@ void expectSame(const Config::Auth& a, const Config::Auth& b) {
   EXPECT_EQ(cost, b.scryptCost) << "auth.scryptCost";
 }
 
+void expectSame(const Config::Metrics& a, const Config::Metrics& b) {
+  const auto& [enabled, token] = a;
+  EXPECT_EQ(enabled, b.enabled) << "metrics.enabled";
+  EXPECT_EQ(token, b.token) << "metrics.token";
+}
+
 void expectSame(const Config& a, const Config& b) {
-  const auto& [server, video, audio, ice, limits, org, store, auth, meetings, logLevel] = a;
+  const auto& [server, video, audio, ice, limits, org, store, auth, metrics, meetings, logLevel] =
+      a;
   expectSame(server, b.server);
   expectSame(video, b.video);
   expectSame(audio, b.audio);
@@ -101,6 +108,7 @@ void expectSame(const Config& a, const Config& b) {
   expectSame(org, b.org);
   expectSame(store, b.store);
   expectSame(auth, b.auth);
+  expectSame(metrics, b.metrics);
   ASSERT_EQ(meetings.size(), b.meetings.size()) << "meetings";
   for (std::size_t i = 0; i < meetings.size(); ++i) expectSame(meetings[i], b.meetings[i]);
   EXPECT_EQ(logLevel, b.logLevel) << "logLevel";
@@ -190,6 +198,7 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
     "store": {"path": "/var/lib/mcu/mcu.db"},
     "auth": {"sessionTtlMinutes": 60, "maxLoginFailures": 3, "loginWindowSeconds": 60,
              "minPasswordLength": 12, "scryptCost": 14},
+    "metrics": {"enabled": false, "token": "s3cr3t-Token_1"},
     "meetings": [
       {"code": "tinh", "title": "Hội nghị trực tuyến tỉnh", "open": true},
       {"code": "huyen", "title": "Huyện", "open": false}
@@ -215,6 +224,7 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
   want.org = {"configs/org/example-districts.csv"};
   want.store = {"/var/lib/mcu/mcu.db"};
   want.auth = {60, 3, 60, 12, 14};
+  want.metrics = {false, "s3cr3t-Token_1"};
   want.meetings = {{"tinh", "Hội nghị trực tuyến tỉnh", true}, {"huyen", "Huyện", false}};
   want.logLevel = "debug";
   expectSame(c, want);
@@ -228,6 +238,26 @@ TEST(ParseConfigTest, AuthRangesAreChecked) {
   EXPECT_NE(parseError(R"({"auth": {"sessionTtlMinutes": 0}})").find("auth.sessionTtlMinutes"),
             std::string::npos);
   EXPECT_NE(parseError(R"({"auth": {"colour": 1}})").find("'colour'"), std::string::npos);
+}
+
+TEST(ParseConfigTest, LogLevelMustBeOneOfTheFour) {
+  for (const char* level : {"error", "warn", "info", "debug"}) {
+    EXPECT_EQ(parseConfig(std::string(R"({"logLevel": ")") + level + "\"}").logLevel, level);
+  }
+  for (const char* text : {R"({"logLevel": "INFO"})", R"({"logLevel": "warning"})",
+                           R"({"logLevel": ""})", R"({"logLevel": "trace"})"}) {
+    EXPECT_NE(parseError(text).find("config.logLevel"), std::string::npos) << text;
+  }
+}
+
+// The token travels in an Authorization header.
+TEST(ParseConfigTest, MetricsTokenMustBeVisibleAscii) {
+  EXPECT_EQ(parseConfig(R"({"metrics": {"token": "a-B_c.9~"}})").metrics.token, "a-B_c.9~");
+  for (const char* text :
+       {R"({"metrics": {"token": "two words"}})", R"({"metrics": {"token": "tab\there"}})",
+        R"({"metrics": {"token": "mật khẩu"}})"}) {
+    EXPECT_NE(parseError(text).find("metrics.token"), std::string::npos) << text;
+  }
 }
 
 // ---------------------------------------------------------------- unknown keys
@@ -250,6 +280,7 @@ TEST(ParseConfigTest, UnknownKeyInEachSectionRejectedWithItsPath) {
       {R"({"ice": {"stun": ""}})", "ice", "'stun'"},
       {R"({"limits": {"maxRooms": 4}})", "limits", "'maxRooms'"},
       {R"({"meetings": [{"code": "a", "titel": "x"}]})", "meetings[]", "'titel'"},
+      {R"({"metrics": {"bearer": "x"}})", "metrics", "'bearer'"},
   };
   for (const auto& c : cases) {
     const std::string e = parseError(c.text);
@@ -280,6 +311,8 @@ TEST(ParseConfigTest, WrongTypeRejectedWithItsPath) {
       {R"({"limits": {"answerTimeoutMs": "15s"}})", "limits.answerTimeoutMs"},
       {R"({"meetings": [{"code": "a", "open": "yes"}]})", "meetings[].open"},
       {R"({"logLevel": 3})", "config.logLevel"},
+      {R"({"metrics": {"enabled": "yes"}})", "metrics.enabled"},
+      {R"({"metrics": {"token": 42}})", "metrics.token"},
   };
   for (const auto& c : cases) {
     const std::string e = parseError(c.text);

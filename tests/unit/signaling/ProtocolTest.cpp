@@ -44,6 +44,57 @@ TEST(ProtocolParse, JoinWithARoomLinkNeedsNoNameOrMeeting) {
   EXPECT_EQ(std::get<JoinCommand>(d.body).request.meeting, "giao-ban");
 }
 
+TEST(ProtocolParse, HandsRollCallAndChairs) {
+  EXPECT_TRUE(std::get<HandCommand>(parseCommand(R"({"type":"hand","raised":true})").body).raised);
+  EXPECT_NO_THROW(
+      std::get<RollCallAnswerCommand>(parseCommand(R"({"type":"roll-call-answer","id":2})").body));
+  const auto chair = std::get<ChairCommand>(
+      parseCommand(R"({"type":"chair","token":"v1.a.b.c","meeting":"giao-ban"})").body);
+  EXPECT_EQ(chair.token, "v1.a.b.c");
+  EXPECT_EQ(chair.meeting, "giao-ban");
+}
+
+TEST(ProtocolParse, ControlActionsAndTheirFields) {
+  using core::ControlAction;
+  auto control = [](const std::string& frame) {
+    return std::get<ControlCommand>(parseCommand(frame).body).request;
+  };
+  auto r = control(R"({"type":"control","action":"mute","room":"p3","muted":true})");
+  EXPECT_EQ(r.action, ControlAction::kMute);
+  EXPECT_EQ(r.room, "p3");
+  EXPECT_TRUE(r.flag);
+  r = control(R"({"type":"control","action":"mute-all","muted":true,"except":["p1","p2"]})");
+  EXPECT_EQ(r.except, (std::vector<std::string>{"p1", "p2"}));
+  r = control(R"({"type":"control","action":"layout","kind":"2+8"})");
+  EXPECT_EQ(r.layout, "2+8");
+  r = control(R"({"type":"control","action":"pin","seat":0,"room":"p1"})");
+  EXPECT_EQ(r.seat, 0);
+  r = control(R"({"type":"control","action":"roll-call","open":false})");
+  EXPECT_EQ(r.action, ControlAction::kRollCall);
+  EXPECT_FALSE(r.flag);
+  r = control(R"({"type":"control","action":"invite-back","unitId":"lc.xa.ban-lau"})");
+  EXPECT_EQ(r.unitId, "lc.xa.ban-lau");
+  r = control(R"({"type":"control","action":"notice","text":"Nghỉ giải lao 10 phút"})");
+  EXPECT_EQ(r.text, "Nghỉ giải lao 10 phút");
+  EXPECT_EQ(control(R"({"type":"control","action":"revoke-floor"})").action,
+            ControlAction::kRevokeFloor);
+}
+
+TEST(ProtocolParseErrors, ControlAndChairFields) {
+  expectRefused(R"({"type":"control","id":1,"action":"explode"})", ErrorCode::kBadField, 1);
+  expectRefused(R"({"type":"control","id":1})", ErrorCode::kMissingField, 1);
+  expectRefused(R"({"type":"control","id":1,"action":"mute","room":"p1"})",
+                ErrorCode::kMissingField, 1);
+  expectRefused(R"({"type":"control","id":1,"action":"mute-all","muted":true,"except":"p1"})",
+                ErrorCode::kMissingField, 1);
+  expectRefused(R"({"type":"control","id":1,"action":"pin","seat":"0","room":"p1"})",
+                ErrorCode::kMissingField, 1);
+  expectRefused(R"({"type":"control","id":1,"action":"pin","seat":99999999999,"room":"p1"})",
+                ErrorCode::kBadField, 1);
+  expectRefused(R"({"type":"hand","id":1,"raised":"yes"})", ErrorCode::kMissingField, 1);
+  expectRefused(R"({"type":"chair","id":1,"meeting":"x"})", ErrorCode::kMissingField, 1);
+}
+
 TEST(ProtocolParseErrors, JoinRoomOfWrongTypeOrSize) {
   expectRefused(R"({"type":"join","id":4,"room":5})", ErrorCode::kMissingField, 4);
   expectRefused(R"({"type":"join","id":4,"room":"s","meeting":7})", ErrorCode::kMissingField, 4);
@@ -53,7 +104,6 @@ TEST(ProtocolParseErrors, JoinRoomOfWrongTypeOrSize) {
   expectRefused(R"({"type":"join","id":4,"room":"","meeting":"demo"})", ErrorCode::kMissingField,
                 4);
 }
-
 
 TEST(ProtocolParse, JoinWithVietnameseName) {
   const Command c =
@@ -226,8 +276,13 @@ TEST(ProtocolSerialize, Joined) {
   EXPECT_EQ(j["title"], "Phòng họp thử nghiệm");
   EXPECT_EQ(j["you"], "p3");
   ASSERT_EQ(j["roster"].size(), 2u);
-  EXPECT_EQ(j["roster"][0],
-            json({{"id", "p1"}, {"name", "Xã A"}, {"audioMuted", true}, {"videoMuted", false}}));
+  EXPECT_EQ(j["roster"][0], json({{"id", "p1"},
+                                  {"name", "Xã A"},
+                                  {"audioMuted", true},
+                                  {"videoMuted", false},
+                                  {"chairMuted", false},
+                                  {"handRaised", false},
+                                  {"floor", false}}));
   EXPECT_EQ(j["roster"][1]["name"], "Xã Bản Lầu");
 }
 
@@ -247,12 +302,15 @@ TEST(ProtocolSerialize, OfferAndCandidate) {
 }
 
 TEST(ProtocolSerialize, ParticipantEvents) {
-  EXPECT_EQ(
-      parsed(core::ParticipantJoinedMsg{kBanLau}),
-      json(
-          {{"type", "participant-joined"},
-           {"participant",
-            {{"id", "p3"}, {"name", "Xã Bản Lầu"}, {"audioMuted", false}, {"videoMuted", true}}}}));
+  EXPECT_EQ(parsed(core::ParticipantJoinedMsg{kBanLau}), json({{"type", "participant-joined"},
+                                                               {"participant",
+                                                                {{"id", "p3"},
+                                                                 {"name", "Xã Bản Lầu"},
+                                                                 {"audioMuted", false},
+                                                                 {"videoMuted", true},
+                                                                 {"chairMuted", false},
+                                                                 {"handRaised", false},
+                                                                 {"floor", false}}}}));
   EXPECT_EQ(parsed(core::ParticipantLeftMsg{"p3"}),
             json({{"type", "participant-left"}, {"participant", "p3"}}));
   const json updated = parsed(core::ParticipantUpdatedMsg{kBanLau});
@@ -293,13 +351,50 @@ TEST(ProtocolSerialize, Errors) {
 }
 
 TEST(ProtocolSerialize, WaitingAndMeetingEnded) {
-  const json w = json::parse(serialize(core::WaitingMsg{
-      5, "giao-ban", "Giao ban tuần", 1800000000, "scheduled", "xã Bản Lầu"}));
+  const json w = json::parse(serialize(
+      core::WaitingMsg{5, "giao-ban", "Giao ban tuần", 1800000000, "scheduled", "xã Bản Lầu"}));
   EXPECT_EQ(w, json::parse(R"({"type":"waiting","id":5,"meeting":{"code":"giao-ban",
       "title":"Giao ban tuần","startsAt":"2027-01-15T08:00:00Z","state":"scheduled"},
       "name":"xã Bản Lầu"})"));
   const json e = json::parse(serialize(core::MeetingEndedMsg{"giao-ban", "cancelled"}));
-  EXPECT_EQ(e, json::parse(R"({"type":"meeting-ended","meeting":"giao-ban","reason":"cancelled"})"));
+  EXPECT_EQ(e,
+            json::parse(R"({"type":"meeting-ended","meeting":"giao-ban","reason":"cancelled"})"));
+}
+
+TEST(ProtocolSerialize, ChairMessages) {
+  core::MeetingStateMsg state;
+  state.meeting = "giao-ban";
+  state.title = "Giao ban";
+  state.layoutKind = "speaker";
+  state.canvasWidth = 1280;
+  state.canvasHeight = 720;
+  state.tiles = {core::TilePlacement{"p1", "xã A", core::Rect{0, 0, 960, 540}}};
+  state.speaker = "p1";
+  state.hands = {"p2"};
+  state.rollCallOpen = true;
+  state.rollCallAnswered = {"p1"};
+  core::RosterEntry entry{"p1", "xã A", false, false, true, false, true};
+  state.rooms = {
+      core::MeetingStateMsg::Room{entry, "lc.xa.a", true, 35, core::LegState::kConnected}};
+  state.pins = {{0, "p1"}};
+  state.barred = {"lc.xa.b"};
+  EXPECT_EQ(json::parse(serialize(state)), json::parse(R"({
+      "type":"meeting-state","meeting":"giao-ban","title":"Giao ban","locked":false,
+      "layout":{"kind":"speaker","canvas":{"width":1280,"height":720},
+                "tiles":[{"source":"p1","label":"xã A","x":0,"y":0,"width":960,"height":540}]},
+      "speaker":"p1","forced":null,"floor":null,"hands":["p2"],
+      "rollCall":{"open":true,"answered":["p1"]},"notice":"",
+      "rooms":[{"id":"p1","name":"xã A","audioMuted":false,"videoMuted":false,"chairMuted":true,
+                "handRaised":false,"floor":true,"unitId":"lc.xa.a","sharing":true,"level":35,
+                "media":"connected"}],
+      "pins":[{"seat":0,"room":"p1"}],"barred":["lc.xa.b"]})"));
+  EXPECT_EQ(json::parse(serialize(core::ChairJoinedMsg{4, "giao-ban", "Giao ban", "host", true})),
+            json::parse(R"({"type":"chair-joined","id":4,"meeting":"giao-ban","title":"Giao ban",
+                            "role":"host","canControl":true})"));
+  EXPECT_EQ(json::parse(serialize(core::RollCallMsg{true})),
+            json::parse(R"({"type":"roll-call","open":true})"));
+  EXPECT_EQ(json::parse(serialize(core::NoticeMsg{"Nghỉ"})),
+            json::parse(R"({"type":"notice","text":"Nghỉ"})"));
 }
 
 TEST(ProtocolSerialize, InvalidUtf8FromOurSideDoesNotThrow) {

@@ -1,0 +1,218 @@
+// The media side of chairing, end to end through real webrtcbin legs on loopback: the chair's
+// mute, audio levels, a room's shared screen as a second source, the notice line.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "mcu/core/LayoutEngine.hpp"
+#include "tests/media/MediaChecks.hpp"
+#include "tests/media/MediaHarness.hpp"
+
+namespace mcu::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs on the strand, like every MediaPort call the core makes.
+void chairMute(MediaHarness& h, const core::ParticipantId& id, bool muted) {
+  h.onStrand([&] { h.media().setAudioMuted(id, muted); });
+}
+
+TEST(ChairingMediaTest, AChairMutedRoomLeavesEveryMixAndComesBack) {
+  MediaHarness h(testConfig());
+  TestPeer& a = h.join(1, "Huyện Bát Xát", {0xff0000, 440});
+  TestPeer& b = h.join(2, "Xã Y Tý", {0x00ff00, 660});
+  TestPeer& c = h.join(3, "Xã A Mú Sung", {0x0000ff, 880});
+  ASSERT_TRUE(waitFor([&] { return hears(b, {440, 880}, {660}); }, 45s)) << describeTones(b);
+  ASSERT_TRUE(waitFor([&] { return hears(c, {440, 660}, {880}); })) << describeTones(c);
+  const core::ParticipantId idA = h.participantId(1);
+  ASSERT_FALSE(idA.empty());
+
+  chairMute(h, idA, true);
+  EXPECT_TRUE(waitFor([&] { return hears(b, {880}, {440, 660}); })) << describeTones(b);
+  EXPECT_TRUE(waitFor([&] { return hears(c, {660}, {440, 880}); })) << describeTones(c);
+  EXPECT_TRUE(waitFor([&] { return hears(a, {660, 880}, {440}); })) << describeTones(a);
+
+  // A room that connects while A is muted gets a mix without A from the start.
+  const std::vector<double> all = {440, 550, 660, 880};
+  TestPeer& d = h.join(4, "Xã Trịnh Tường", {0xffffff, 550});
+  EXPECT_TRUE(waitFor(
+      [&] {
+        return hears(d, {660, 880}, {440, 550});
+      },
+      45s))
+      << describeTones(d, all);
+  EXPECT_TRUE(waitFor([&] { return hears(b, {550, 880}, {440, 660}); })) << describeTones(b, all);
+
+  chairMute(h, idA, false);
+  EXPECT_TRUE(waitFor([&] { return hears(b, {440, 550, 880}, {660}); })) << describeTones(b, all);
+  EXPECT_TRUE(waitFor([&] { return hears(c, {440, 550, 660}, {880}); })) << describeTones(c, all);
+  EXPECT_TRUE(waitFor([&] { return hears(d, {440, 660, 880}, {550}); })) << describeTones(d, all);
+  for (core::ConnectionId conn : {1, 2, 3, 4}) EXPECT_TRUE(h.errorsTo(conn).empty());
+}
+
+// The last `n` levels reported for a room, once there are that many.
+std::optional<std::vector<int>> lastLevels(MediaHarness& h, const core::ParticipantId& id,
+                                           std::size_t n) {
+  std::vector<int> all = h.audioLevels(id);
+  if (all.size() < n) return std::nullopt;
+  return std::vector<int>(all.end() - n, all.end());
+}
+
+bool levelsWithin(MediaHarness& h, const core::ParticipantId& id, int low, int high) {
+  auto levels = lastLevels(h, id, 5);
+  return levels &&
+         std::all_of(levels->begin(), levels->end(), [&](int l) { return l >= low && l <= high; });
+}
+
+std::string describeLevels(MediaHarness& h, const core::ParticipantId& id) {
+  std::string out = id + ":";
+  auto levels = h.audioLevels(id);
+  for (std::size_t i = levels.size() > 10 ? levels.size() - 10 : 0; i < levels.size(); ++i) {
+    out += " " + std::to_string(levels[i]);
+  }
+  return out + " (" + std::to_string(levels.size()) + " reports)";
+}
+
+// A sine at 0.4 of full scale is -11 dBov RMS: level 11. Silence is 127.
+constexpr int kToneLow = 5, kToneHigh = 20;
+constexpr int kSilentFrom = 120;
+
+TEST(ChairingMediaTest, AudioLevelsFollowWhatEachRoomSends) {
+  MediaHarness h(testConfig(), {.coreSeesReports = false});
+  TestPeer::Options talking{0xff0000, 440};
+  TestPeer::Options silent{0x00ff00, 660};
+  silent.toneVolume = 0;
+  TestPeer& a = h.join(1, "Sở Giáo dục", talking);
+  TestPeer& b = h.join(2, "Xã Nậm Chạc", silent);
+  const core::ParticipantId idA = h.participantId(1);
+  const core::ParticipantId idB = h.participantId(2);
+  EXPECT_TRUE(waitFor([&] { return levelsWithin(h, idA, kToneLow, kToneHigh); }, 45s))
+      << describeLevels(h, idA);
+  EXPECT_TRUE(waitFor([&] { return levelsWithin(h, idB, kSilentFrom, core::kSilentLevel); }))
+      << describeLevels(h, idB);
+
+  // The rooms swap: A's microphone goes quiet, B starts talking.
+  a.setToneVolume(0);
+  b.setToneVolume(0.4);
+  EXPECT_TRUE(waitFor([&] { return levelsWithin(h, idA, kSilentFrom, core::kSilentLevel); }))
+      << describeLevels(h, idA);
+  EXPECT_TRUE(waitFor([&] { return levelsWithin(h, idB, kToneLow, kToneHigh); }))
+      << describeLevels(h, idB);
+}
+
+TEST(ChairingMediaTest, AChairMutedRoomStillReportsItsLevel) {
+  MediaHarness h(testConfig(), {.coreSeesReports = false});
+  h.join(1, "Sở Công Thương", {0xff0000, 440});
+  TestPeer& b = h.join(2, "Xã Dền Sáng", {0x00ff00, 660});
+  const core::ParticipantId idA = h.participantId(1);
+  ASSERT_TRUE(waitFor([&] { return hears(b, {440}, {660}); }, 45s)) << describeTones(b);
+  chairMute(h, idA, true);
+  ASSERT_TRUE(waitFor([&] { return hears(b, {}, {440, 660}); })) << describeTones(b);
+  // What the room sends, not what others hear: the core decides what a muted room's voice means.
+  const std::size_t before = h.audioLevels(idA).size();
+  EXPECT_TRUE(waitFor([&] {
+    return h.audioLevels(idA).size() > before + 5 && levelsWithin(h, idA, kToneLow, kToneHigh);
+  })) << describeLevels(h, idA);
+}
+
+// The room's latest share report, if any. A share stalled for two seconds on a loaded machine
+// would be reported as ended and started again, so tests look at the latest state, not the count.
+std::optional<bool> sharing(MediaHarness& h, const core::ParticipantId& id) {
+  auto states = h.shareStates(id);
+  if (states.empty()) return std::nullopt;
+  return states.back();
+}
+
+// Two rooms on 640x360 placed by hand: pane 0 on the left, pane 1 on the right.
+const core::Rect kLeft{0, 90, 320, 180};
+const core::Rect kRight{320, 90, 320, 180};
+
+TEST(ChairingMediaTest, ASharedScreenIsShownWhereTheLayoutPutsItWhileItLasts) {
+  MediaHarness h(testConfig(), {.coreSeesReports = false});
+  TestPeer::Options presenter{0xff0000, 440};
+  presenter.shareColour = 0x0000ff;
+  TestPeer& a = h.join(1, "Sở Kế hoạch", presenter);
+  TestPeer& b = h.join(2, "Xã Lùng Phình", {0x00ff00, 660});
+  const std::vector<Spot> grid = {{160, 170, Hue::kRed}, {480, 170, Hue::kGreen}};
+  ASSERT_TRUE(waitFor([&] { return shows(a, grid) && shows(b, grid); }, 45s))
+      << dump(b, "share-grid");
+  const core::ParticipantId idA = h.participantId(1);
+  const core::ParticipantId idB = h.participantId(2);
+  EXPECT_TRUE(h.shareStates(idA).empty()) << "a share reported before any was sent";
+
+  a.startShare();
+  ASSERT_TRUE(waitFor([&] { return sharing(h, idA) == true; }));
+  const std::string share = core::shareSourceId(idA);
+  h.onStrand([&] {
+    h.media().setLayout("demo", {{share, "Sở Kế hoạch (màn hình)", kLeft}, {idB, "B", kRight}});
+  });
+  const std::vector<Spot> shared = {{160, 170, Hue::kBlue}, {480, 170, Hue::kGreen}};
+  for (TestPeer* p : {&a, &b}) {
+    EXPECT_TRUE(waitFor([&] { return shows(*p, shared) && !anywhere(*p, Hue::kRed); }))
+        << p->name() << " " << dump(*p, "share-shown-" + p->name());
+  }
+
+  // The browser replaces its screen track with none: frames stop, the m-line stays.
+  a.stopShare();
+  EXPECT_TRUE(waitFor([&] { return sharing(h, idA) == false; }))
+      << h.shareStates(idA).size() << " share reports";
+  for (TestPeer* p : {&a, &b}) {
+    EXPECT_TRUE(waitFor([&] {
+      return shows(*p, {{480, 170, Hue::kGreen}}) && !anywhere(*p, Hue::kBlue);
+    })) << p->name()
+        << " " << dump(*p, "share-ended-" + p->name());
+  }
+
+  // A new share on the same m-line: reported and shown again where the layout still puts it.
+  a.startShare();
+  EXPECT_TRUE(waitFor([&] { return sharing(h, idA) == true; }))
+      << h.shareStates(idA).size() << " share reports";
+  for (TestPeer* p : {&a, &b}) {
+    EXPECT_TRUE(waitFor([&] { return shows(*p, shared); }))
+        << p->name() << " " << dump(*p, "share-again-" + p->name());
+  }
+  EXPECT_TRUE(h.shareStates(idB).empty());
+  EXPECT_TRUE(h.errorsTo(1).empty());
+  EXPECT_TRUE(h.errorsTo(2).empty());
+}
+
+// Pixels of the frame's band [y0, y1) x [x0, x1) that are not of `hue`.
+int pixelsOtherThan(const Frame& f, Hue hue, int x0, int x1, int y0, int y1) {
+  int n = 0;
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) {
+      if (hueOf(f.at(x, y)) != hue) ++n;
+    }
+  }
+  return n;
+}
+
+TEST(ChairingMediaTest, TheNoticeIsDrawnAcrossTheBottomOfTheComposite) {
+  MediaHarness h(testConfig());
+  TestPeer& a = h.join(1, "Xã Pa Cheo", {0xff0000, 440});
+  // One room fills the canvas; its name sits at the bottom left, the notice is centred.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return shows(a, {{320, 180, Hue::kRed}, {320, 340, Hue::kRed}});
+      },
+      45s))
+      << dump(a, "notice-before");
+  auto band = [&] {
+    auto f = a.lastFrame();
+    return f && f->width == 640 ? pixelsOtherThan(*f, Hue::kRed, 220, 420, 320, 360) : -1;
+  };
+  ASSERT_EQ(band(), 0) << dump(a, "notice-band-before");
+
+  h.onStrand([&] {
+    h.media().setNotice("demo", "Thông báo: 14 giờ họp trực tuyến — đề nghị các điểm cầu ổn định");
+  });
+  EXPECT_TRUE(waitFor([&] { return band() > 500; })) << band() << " " << dump(a, "notice-on");
+  EXPECT_TRUE(shows(a, {{320, 180, Hue::kRed}})) << dump(a, "notice-middle");
+
+  h.onStrand([&] { h.media().setNotice("demo", ""); });
+  EXPECT_TRUE(waitFor([&] { return band() == 0; })) << band() << " " << dump(a, "notice-off");
+}
+
+}  // namespace
+}  // namespace mcu::testing
