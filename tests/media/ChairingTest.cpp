@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "mcu/core/LayoutEngine.hpp"
+#include "mcu/core/ServiceError.hpp"
 #include "tests/media/MediaChecks.hpp"
 #include "tests/media/MediaHarness.hpp"
 
@@ -212,6 +213,110 @@ TEST(ChairingMediaTest, TheNoticeIsDrawnAcrossTheBottomOfTheComposite) {
 
   h.onStrand([&] { h.media().setNotice("demo", ""); });
   EXPECT_TRUE(waitFor([&] { return band() == 0; })) << band() << " " << dump(a, "notice-off");
+}
+
+}  // namespace
+}  // namespace mcu::testing
+
+// ---------------------------------------------------------------- the chair through the Conference
+
+namespace mcu::testing {
+namespace {
+
+// A directory with the standing meeting "demo" open to anyone, and one host login.
+class DemoRooms : public core::RoomDirectory {
+ public:
+  core::Landing landing(const std::string&) override {
+    throw core::ServiceError(core::Status::kUnauthorized, "unauthorized", "no room links here");
+  }
+  core::Admission admit(const std::string& code, const std::string&,
+                        const std::string& guestName) override {
+    if (code != "demo") throw core::ServiceError(core::Status::kNotFound, "not_found", "no");
+    return core::Admission{0, "demo", "Demo", {}, guestName};
+  }
+  void roomJoined(const core::Admission&) override {}
+  void roomLeft(const core::Admission&) override {}
+  core::Caller authenticate(const std::string& token) override {
+    if (token != "host") throw core::ServiceError(core::Status::kUnauthorized, "unauthorized", "");
+    return core::Caller{1, "chu-tri", core::Role::kHost, "s1"};
+  }
+  core::Meeting meetingByCode(const std::string& code) override {
+    core::Meeting m;
+    m.code = code;
+    m.title = "Demo";
+    m.state = core::MeetingState::kLive;
+    return m;
+  }
+  core::Meeting setLocked(const core::Caller&, core::MeetingId, bool) override {
+    throw core::ServiceError(core::Status::kConflict, "bad_state", "standing meeting");
+  }
+  void audit(const core::AuditEntry&) override {}
+};
+
+constexpr core::ConnectionId kChair = 100;
+
+void chairControl(MediaHarness& h, core::ControlRequest request) {
+  h.onStrand([&] { h.conference().control(kChair, 7, request); });
+}
+
+core::ControlRequest speakerLayout() {
+  core::ControlRequest r;
+  r.action = core::ControlAction::kLayout;
+  r.layout = "speaker";
+  return r;
+}
+
+// The centre of the speaker layout's big pane on the 640x360 test canvas (three rooms: a strip of
+// two below it).
+Spot bigPane(Hue hue) {
+  const core::Rect big = core::speakerLayout(2, 640, 360).at(0);
+  return Spot{big.x + big.width / 2, big.y + big.height / 2, hue};
+}
+
+TEST(ChairingMediaTest, EveryoneSeesTheRoomTheChairPutsInTheBigPane) {
+  DemoRooms rooms;
+  MediaHarness h(testConfig(), {.coreSeesReports = false, .rooms = &rooms});
+  TestPeer& a = h.join(1, "UBND tỉnh", {0xff0000, 440});
+  TestPeer& b = h.join(2, "Xã Bản Lầu", {0x00ff00, 660});
+  TestPeer& c = h.join(3, "Sở Y tế", {0x0000ff, 880});
+  h.onStrand([&] { h.conference().attachChair(kChair, 1, "host", "demo"); });
+  chairControl(h, speakerLayout());
+  // Nobody spoke: the first room to join is big.
+  for (TestPeer* p : {&a, &b, &c}) {
+    EXPECT_TRUE(waitFor([&] { return shows(*p, {bigPane(Hue::kRed)}); }, 45s))
+        << dump(*p, "force-before");
+  }
+  core::ControlRequest force;
+  force.action = core::ControlAction::kForceBig;
+  force.room = h.participantId(3);
+  chairControl(h, force);
+  for (TestPeer* p : {&a, &b, &c}) {
+    EXPECT_TRUE(waitFor([&] { return shows(*p, {bigPane(Hue::kBlue)}); }))
+        << dump(*p, "force-after");
+  }
+}
+
+TEST(ChairingMediaTest, VoiceSwitchingMovesTheSpeakerIntoTheBigPane) {
+  DemoRooms rooms;
+  MediaHarness h(testConfig(), {.coreSeesReports = true, .rooms = &rooms});
+  TestPeer::Options red{0xff0000, 440};
+  TestPeer::Options green{0x00ff00, 660};
+  TestPeer::Options blue{0x0000ff, 880};
+  red.toneVolume = green.toneVolume = blue.toneVolume = 0;  // everyone silent at first
+  TestPeer& a = h.join(1, "UBND tỉnh", red);
+  TestPeer& b = h.join(2, "Xã Bản Lầu", green);
+  h.join(3, "Sở Y tế", blue);
+  h.onStrand([&] { h.conference().attachChair(kChair, 1, "host", "demo"); });
+  chairControl(h, speakerLayout());
+  ASSERT_TRUE(waitFor([&] { return shows(b, {bigPane(Hue::kRed)}); }, 45s))
+      << dump(b, "voice-before");
+  // The third room starts talking: after the switch delay it is big for everyone.
+  h.peer(3).setToneVolume(0.4);
+  EXPECT_TRUE(waitFor([&] { return shows(a, {bigPane(Hue::kBlue)}); })) << dump(a, "voice-blue");
+  // It stops and the second room talks: the big pane follows (after the hold time).
+  h.peer(3).setToneVolume(0);
+  b.setToneVolume(0.4);
+  EXPECT_TRUE(waitFor([&] { return shows(a, {bigPane(Hue::kGreen)}); })) << dump(a, "voice-green");
 }
 
 }  // namespace

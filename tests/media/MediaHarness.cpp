@@ -17,7 +17,7 @@ MediaHarness::MediaHarness(core::Config config, Options options)
     : config_(std::move(config)), options_(options), work_(io_.get_executor()), strand_(io_) {
   media::initGStreamer();
   media_ = std::make_unique<media::GstMediaPort>(config_, strand_);
-  conference_ = std::make_unique<core::Conference>(config_, strand_, *media_, *this);
+  conference_ = std::make_unique<core::Conference>(config_, strand_, *media_, *this, options.rooms);
   media_->setEvents(&tap_);
   thread_ = std::thread([this] { io_.run(); });
 }

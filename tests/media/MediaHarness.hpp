@@ -30,6 +30,8 @@ class MediaHarness : public core::SignalPort {
     // Whether audio levels and share states also reach the Conference (which then moves rooms
     // in its layout). Off for tests that place sources with explicit setLayout calls.
     bool coreSeesReports = true;
+    // Admits joins and chair consoles (null: the config's meetings only, no chairs).
+    core::RoomDirectory* rooms = nullptr;
   };
   explicit MediaHarness(core::Config config) : MediaHarness(std::move(config), Options{}) {}
   MediaHarness(core::Config config, Options options);
