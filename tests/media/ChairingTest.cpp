@@ -319,5 +319,25 @@ TEST(ChairingMediaTest, VoiceSwitchingMovesTheSpeakerIntoTheBigPane) {
   EXPECT_TRUE(waitFor([&] { return shows(a, {bigPane(Hue::kGreen)}); })) << dump(a, "voice-green");
 }
 
+TEST(ChairingMediaTest, AShareTakesThePresenterPaneAndStoppingRestoresTheGrid) {
+  DemoRooms rooms;
+  MediaHarness h(testConfig(), {.coreSeesReports = true, .rooms = &rooms});
+  TestPeer::Options presenter{0xff0000, 440};
+  presenter.shareColour = 0x0000ff;
+  TestPeer& a = h.join(1, "Sở Kế hoạch", presenter);
+  TestPeer& b = h.join(2, "Xã Lùng Phình", {0x00ff00, 660});
+  const std::vector<Spot> grid = {{160, 170, Hue::kRed}, {480, 170, Hue::kGreen}};
+  ASSERT_TRUE(waitFor([&] { return shows(b, grid); }, 45s)) << dump(b, "presenter-grid");
+  // Sharing: the Conference switches to presenter with the screen in the big pane.
+  a.startShare();
+  const core::Rect big = core::presenterLayout(2, 640, 360).at(0);
+  const Spot screen{big.x + big.width / 2, big.y + big.height / 2, Hue::kBlue};
+  EXPECT_TRUE(waitFor([&] { return shows(b, {screen}) && shows(a, {screen}); }))
+      << dump(b, "presenter-share");
+  // Stopping restores the grid the chair had.
+  a.stopShare();
+  EXPECT_TRUE(waitFor([&] { return shows(b, grid); })) << dump(b, "presenter-after");
+}
+
 }  // namespace
 }  // namespace mcu::testing
