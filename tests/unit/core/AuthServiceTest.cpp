@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mcu/core/MemoryStore.hpp"
+#include "tests/unit/core/FakeSecurity.hpp"
 
 namespace mcu::core {
 namespace {
@@ -21,39 +22,8 @@ constexpr int kMaxFailures = 3;
 constexpr int kWindow = 300;
 constexpr const char* kHostPassword = "host-password-1";
 
-class FakeClock : public Clock {
- public:
-  UnixTime now() const override { return t; }
-  UnixTime t = kNow;
-};
-
-// Deterministic stand-ins. The signature depends on every byte of the payload (FNV-1a), so a
-// tampered token fails as it would with HMAC; it never contains a dot, as base64url does not.
-class FakeCrypto : public Crypto {
- public:
-  std::string hashPassword(std::string_view p) override { return "h:" + std::string(p); }
-  bool verifyPassword(std::string_view p, std::string_view encoded) override {
-    ++verifications;
-    lastVerified = encoded;
-    return encoded == "h:" + std::string(p);
-  }
-  std::string randomToken(std::size_t bytes) override {
-    std::string token = "Rnd" + std::to_string(++counter) + "_";
-    token.resize(std::max(token.size(), (bytes * 4 + 2) / 3), 'x');
-    return token;
-  }
-  std::string digest(std::string_view s) override { return "d:" + std::string(s); }
-  std::string sign(std::string_view payload) override {
-    std::uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : "key|" + std::string(payload)) h = (h ^ c) * 1099511628211ull;
-    return "S" + std::to_string(h);
-  }
-  bool verifySignature(std::string_view p, std::string_view s) override { return s == sign(p); }
-
-  int counter = 0;
-  int verifications = 0;
-  std::string lastVerified;
-};
+using testing::FakeClock;
+using testing::FakeCrypto;
 
 // The ServiceError `f` throws; a failed expectation when it throws none.
 template <typename F>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mcu/core/MemoryStore.hpp"
+#include "tests/unit/core/FakeSecurity.hpp"
 
 namespace mcu::core {
 namespace {
@@ -16,28 +17,8 @@ namespace {
 constexpr UnixTime kNow = 1800000000;  // 2027-01-15T08:00:00Z
 constexpr UnixTime kHour = 3600;
 
-class FakeClock : public Clock {
- public:
-  UnixTime now() const override { return t; }
-  UnixTime t = kNow;
-};
-
-// Deterministic stand-ins: what matters here is that secrets are distinct and digests stable.
-class FakeCrypto : public Crypto {
- public:
-  std::string hashPassword(std::string_view p) override { return "h:" + std::string(p); }
-  bool verifyPassword(std::string_view p, std::string_view e) override {
-    return e == "h:" + std::string(p);
-  }
-  std::string randomToken(std::size_t) override {
-    ++counter;
-    return "Tok" + std::to_string(counter) + "xYz" + std::to_string(counter * 7919);
-  }
-  std::string digest(std::string_view s) override { return "d:" + std::string(s); }
-  std::string sign(std::string_view p) override { return "s" + std::to_string(p.size()); }
-  bool verifySignature(std::string_view p, std::string_view s) override { return s == sign(p); }
-  int counter = 0;
-};
+using testing::FakeClock;
+using testing::FakeCrypto;
 
 class RecordingListener : public MeetingListener {
  public:

@@ -13,6 +13,7 @@
 #include "mcu/core/MemoryStore.hpp"
 #include "mcu/server/OrgTreeLoader.hpp"
 #include "signaling/TimeFormat.hpp"
+#include "tests/unit/core/FakeSecurity.hpp"
 
 namespace mcu::signaling {
 namespace {
@@ -25,43 +26,11 @@ constexpr const char* kHostPassword = "host-password-1";
 constexpr const char* kTechPassword = "tech-password-1";
 constexpr const char* kNewPassword = "a-brand-new-password";
 
-// Deterministic and instant: "hashes" are tagged plain text, signatures a keyed std::hash.
-class FakeCrypto final : public core::Crypto {
+using core::testing::FakeCrypto;
+
+class FakeClock final : public core::testing::FakeClock {
  public:
-  std::string hashPassword(std::string_view password) override {
-    return "$fake$" + std::string(password);
-  }
-  bool verifyPassword(std::string_view password, std::string_view encoded) override {
-    return encoded == "$fake$" + std::string(password);
-  }
-  std::string randomToken(std::size_t bytes) override {
-    // Unique, base64url alphabet, roughly as long as the real thing.
-    std::string token = "r" + std::to_string(++counter_) + "x";
-    const std::string filler = "abcdefghjkmnpqrstuvwxyz23456789";
-    while (token.size() < bytes * 4 / 3) token += filler[(token.size() * 7 + counter_) % 31];
-    return token;
-  }
-  std::string digest(std::string_view secret) override {
-    return "digest-" + std::to_string(std::hash<std::string_view>{}(secret));
-  }
-  std::string sign(std::string_view payload) override {
-    return "sig" + std::to_string(std::hash<std::string>{}("key:" + std::string(payload)));
-  }
-  bool verifySignature(std::string_view payload, std::string_view signature) override {
-    return signature == sign(payload);
-  }
-
- private:
-  std::size_t counter_ = 0;
-};
-
-class FakeClock final : public core::Clock {
- public:
-  core::UnixTime now() const override { return now_; }
-  void advance(core::UnixTime seconds) { now_ += seconds; }
-
- private:
-  core::UnixTime now_ = kStart;
+  FakeClock() : core::testing::FakeClock(kStart) {}
 };
 
 std::vector<core::Unit> parseUnits(const std::string& body, bool csv) {
