@@ -148,9 +148,8 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
     toConference([id](core::Conference& conf, ConnectionId conn) { conf.leave(conn, id); });
   }
   void handle(RequestId id, HandCommand c) {
-    toConference([id, c](core::Conference& conf, ConnectionId conn) {
-      conf.raiseHand(conn, id, c.raised);
-    });
+    toConference(
+        [id, c](core::Conference& conf, ConnectionId conn) { conf.raiseHand(conn, id, c.raised); });
   }
   void handle(RequestId id, RollCallAnswerCommand) {
     toConference(

@@ -8,16 +8,16 @@
 namespace mcu::core {
 
 enum class Status {
-  kBadRequest = 400,    // codes: bad_json, missing_field, bad_field, bad_time
-  kUnauthorized = 401,  // unauthorized, bad_credentials, token_expired
-  kForbidden = 403,     // forbidden, not_invited, link_revoked
-  kNotFound = 404,      // not_found
-  kConflict = 409,      // duplicate_code, duplicate_username, bad_state, meeting_locked,
-                        // meeting_closed
-  kTooLarge = 413,      // too_large
+  kBadRequest = 400,        // codes: bad_json, missing_field, bad_field, bad_time
+  kUnauthorized = 401,      // unauthorized, bad_credentials, token_expired
+  kForbidden = 403,         // forbidden, not_invited, link_revoked
+  kNotFound = 404,          // not_found
+  kConflict = 409,          // duplicate_code, duplicate_username, bad_state, meeting_locked,
+                            // meeting_closed
+  kTooLarge = 413,          // too_large
   kUnsupportedMedia = 415,  // unsupported_media_type
-  kRateLimited = 429,   // rate_limited
-  kInternal = 500,      // internal
+  kRateLimited = 429,       // rate_limited
+  kInternal = 500,          // internal
 };
 
 class ServiceError : public std::runtime_error {

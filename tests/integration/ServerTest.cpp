@@ -22,9 +22,9 @@ class ServerTest : public ::testing::Test {
   static void SetUpTestSuite() {
     stateDir_ = makeTempDir("mcu-integration-");
     server_ = new ServerProcess();
-    port_ = server_->start(MCU_SERVER_BINARY,
-                           {"--port", "0", "--state-dir", stateDir_, "--web-root", MCU_WEB_ROOT,
-                            "--org-file", MCU_ORG_FILE});
+    port_ =
+        server_->start(MCU_SERVER_BINARY, {"--port", "0", "--state-dir", stateDir_, "--web-root",
+                                           MCU_WEB_ROOT, "--org-file", MCU_ORG_FILE});
   }
   static void TearDownTestSuite() {
     const int status = server_->stop();
