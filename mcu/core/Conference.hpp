@@ -15,6 +15,7 @@
 #include "mcu/core/Messages.hpp"
 #include "mcu/core/Ports.hpp"
 #include "mcu/core/RoomDirectory.hpp"
+#include "mcu/core/Text.hpp"  // utf8Length (callers and tests)
 
 namespace mcu::core {
 
@@ -159,8 +160,5 @@ class Conference : public MediaEvents {
   std::uint64_t nextParticipant_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-// Number of Unicode code points in a UTF-8 string; -1 if it is not valid UTF-8.
-int utf8Length(const std::string& s);
 
 }  // namespace mcu::core

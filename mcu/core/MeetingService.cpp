@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "mcu/core/Conference.hpp"  // utf8Length
+#include "mcu/core/Text.hpp"
 
 namespace mcu::core {
 
@@ -22,13 +22,6 @@ ServiceError badState(const Meeting& m, const std::string& what) {
   return ServiceError(
       Status::kConflict, "bad_state",
       "cannot " + what + " a meeting that is " + std::string(meetingStateName(m.state)));
-}
-
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
 }
 
 bool validCode(const std::string& code) {
@@ -551,9 +544,7 @@ void MeetingService::validate(const Meeting& m, bool checkStart) const {
   if (m.title.empty() || titleLength < 0 || titleLength > kMaxTitle) {
     throw badField("title must be 1-" + std::to_string(kMaxTitle) + " characters of text");
   }
-  for (unsigned char c : m.title) {
-    if (c < 0x20 || c == 0x7f) throw badField("title must not contain control characters");
-  }
+  if (hasControlChars(m.title)) throw badField("title must not contain control characters");
   if (m.endsAt <= m.startsAt) {
     throw ServiceError(Status::kBadRequest, "bad_time", "the meeting must end after it starts");
   }
