@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  startServer, launchBrowser, openPage, waitForState, until, api, adminToken, dumpLogs, SHOT_DIR,
+  startServer, launchBrowser, closePagesAfter, openPage, waitForState, until, api, adminToken, dumpLogs, SHOT_DIR,
 } from './harness.mjs';
 
 const TEST_TIMEOUT = 240000;
@@ -69,16 +69,7 @@ after(async () => {
 test('the chair mutes a room, grants the floor, changes the layout and takes the roll',
   { timeout: TEST_TIMEOUT }, async (t) => {
     const pages = {};
-    t.after(async () => {
-      if (!t.passed) {
-        for (const [n, p] of Object.entries(pages)) {
-          dumpLogs(n, p);
-          await shot(p, `fail-${n}`).catch(() => {});
-        }
-        console.log(`--- server log tail (${server.logPath}) ---\n${server.tail(120)}`);
-      }
-      for (const p of Object.values(pages)) await p.context().close();
-    });
+    closePagesAfter(t, pages, server, 'chair');
 
     // ---- both bridge points join from their room links
     pages.hall = await openPage(browser, `${server.base}${links[UNITS.hall]}`);

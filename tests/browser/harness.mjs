@@ -190,6 +190,23 @@ export async function rosterNames(page) {
   return page.$$eval('#roster .roster-item .roster-name', (els) => els.map((e) => e.textContent));
 }
 
+// Registers on test t: when it fails, each page's console and a screenshot
+// (SHOT_DIR/mcu-<prefix>-fail-<name>.png) and the server's log tail are printed; either way the
+// pages' contexts are closed.
+export function closePagesAfter(t, pages, server, prefix) {
+  t.after(async () => {
+    if (!t.passed) {
+      for (const [n, p] of Object.entries(pages)) {
+        dumpLogs(n, p);
+        const file = path.join(SHOT_DIR, `mcu-${prefix}-fail-${n.replace(/\W+/g, '-')}.png`);
+        await p.screenshot({ path: file }).catch(() => {});
+      }
+      console.log(`--- server log tail (${server.logPath}) ---\n${server.tail(120)}`);
+    }
+    for (const p of Object.values(pages)) await p.context().close();
+  });
+}
+
 export function dumpLogs(name, page) {
   if (page?.logs?.length) console.log(`--- console of ${name} ---\n${page.logs.join('\n')}`);
 }

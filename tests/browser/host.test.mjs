@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  startServer, launchBrowser, openPage, waitForState, until, api, adminToken, dumpLogs, SHOT_DIR,
+  startServer, launchBrowser, closePagesAfter, openPage, waitForState, until, api, adminToken, SHOT_DIR,
 } from './harness.mjs';
 
 const TEST_TIMEOUT = 240000;
@@ -43,16 +43,7 @@ after(async () => {
 test('a host schedules and opens a meeting; invited rooms join, an uninvited one is refused',
   { timeout: TEST_TIMEOUT }, async (t) => {
     const pages = {};
-    t.after(async () => {
-      if (!t.passed) {
-        for (const [n, p] of Object.entries(pages)) {
-          dumpLogs(n, p);
-          await shot(p, `fail-${n.replace(/\W+/g, '-')}`).catch(() => {});
-        }
-        console.log(`--- server log tail (${server.logPath}) ---\n${server.tail(120)}`);
-      }
-      for (const p of Object.values(pages)) await p.context().close();
-    });
+    closePagesAfter(t, pages, server, 'host');
 
     // ---- the host logs in; the temporary password must be changed first
     const host = await openPage(browser, `${server.base}/host`);
