@@ -1,5 +1,6 @@
 #include "media/Mixer.hpp"
 
+#include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API
@@ -25,9 +26,12 @@ constexpr int kJitterLatencyMs = 100;
 // arrive this late (jitterbuffer + margin) and would otherwise be dropped as late.
 constexpr GstClockTime kAggregatorLatency = (kJitterLatencyMs + 40) * GST_MSECOND;
 const char* kRawAudioCaps = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
+// The RFC 6464 level (ssrc-audio-level) each room's packets carry: who talks is known without
+// decoding anyone. Offered with this id; an answer keeps the offer's ids.
+constexpr guint8 kAudioLevelExtId = 1;
 const char* kOpusRtpCaps =
     "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
-    "encoding-params=(string)2";
+    "encoding-params=(string)2,extmap-1=(string)urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 const char* kVp8RtpCaps =
     "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000";
 // The third m-line: the room's shared screen, received only. Its own payload type tells its
@@ -37,6 +41,12 @@ constexpr int kSharePayload = 98;
 const char* kShareRtpCaps =
     "application/x-rtp,media=video,encoding-name=VP8,payload=98,clock-rate=90000";
 constexpr std::size_t kLevelWindow = 4800;  // samples of 48 kHz audio per level report (100 ms)
+constexpr int kLevelPackets = 5;            // 20 ms Opus packets per RFC 6464 level report
+// Talkers are re-chosen at most this often (levels arrive every 100 ms per room).
+constexpr gint64 kTalkerUpdateUs = 100 * 1000;
+// A demoted talker's leg leaves its old slot's mix for the shared one only after this long: the
+// shared mix may still hold its voice in the encoder and the queues (tens of milliseconds).
+constexpr gint64 kLeaveDrainUs = 300 * 1000;
 // A share whose frames stopped this long has ended (the browser replaced its track with none):
 // a static screen still sends a frame every second or so.
 constexpr gint64 kShareTimeoutUs = 2 * G_USEC_PER_SEC;
@@ -138,12 +148,12 @@ struct Mixer::Room {
   std::string name;
   std::string prefix;  // element-name prefix, unique in the pipeline
   GstElement* webrtc = nullptr;
-  GstElement* audioMixer = nullptr;
-  std::vector<GstElement*> sendElements;  // audio send chain, downstream first
-  GstPadRef audioSink;                    // webrtcbin's request pads: released before it stops,
-  GstPadRef videoSink;                    // or they keep it (and its threads) alive
-  bool sendStarted = false;
+  GstPadRef audioSink;              // webrtcbin's request pads: released before it stops,
+  GstPadRef videoSink;              // or they keep it (and its threads) alive
+  std::optional<Branch> audioSend;  // a mix's Opus tee -> this room's webrtcbin
+  int audioMix = -1;                // the mix audioSend hangs on (-1: none yet)
   std::optional<Branch> videoSend;  // encoder tee -> this room's webrtcbin
+  std::shared_ptr<AudioGate> gate;
   Source camera;
   Source share;
   bool sharing = false;     // frames arrive on the share m-line (as last reported)
@@ -167,12 +177,30 @@ struct Mixer::Room {
   }
 };
 
+// A room's incoming audio before its decoder: the RFC 6464 levels its packets carry are averaged
+// there (posted to the strand every kLevelPackets), and packets of a room that is not a talker
+// stop there, so only the talkers are decoded. A room whose packets carry no level is always
+// decoded and measured after its decoder instead (LevelMeter).
+struct Mixer::AudioGate {
+  std::weak_ptr<Mixer> mixer;
+  core::Executor& strand;
+  core::ParticipantId id;
+  std::atomic<bool> decode{false};    // a talker: its packets go on to the decoder (strand writes)
+  std::atomic<bool> levelExt{false};  // its packets carry levels
+  // Streaming thread only.
+  bool held = false;  // packets were dropped since the last one let through
+  double power = 0;   // sum of linear powers of the levels in this report
+  int packets = 0;
+};
+
 // The loudness of a room's decoded audio, summed on its streaming thread (one pad probe, no
-// element, no bus message) and posted to the strand once per kLevelWindow samples.
+// element, no bus message) and posted to the strand once per kLevelWindow samples; only for rooms
+// whose packets carry no level.
 struct Mixer::LevelMeter {
   std::weak_ptr<Mixer> mixer;
   core::Executor& strand;
   core::ParticipantId id;
+  std::shared_ptr<AudioGate> gate;
   double sumSquares = 0;  // of samples normalised to full scale
   std::size_t samples = 0;
 };
@@ -232,7 +260,12 @@ std::shared_ptr<Mixer> Mixer::create(const std::string& meeting, const core::Con
 
 Mixer::Mixer(const std::string& meeting, const core::Config& config, const IceSettings& ice,
              core::Executor& strand, core::MediaEvents* events)
-    : meeting_(meeting), config_(config), ice_(ice), strand_(strand), events_(events) {
+    : meeting_(meeting),
+      config_(config),
+      ice_(ice),
+      strand_(strand),
+      events_(events),
+      talkers_(core::TalkerPolicy{.talkers = config.audio.talkers}) {
   ensureDebugCategory();
 }
 
@@ -264,6 +297,7 @@ void Mixer::build() {
   auto* ctx = new SignalContext{weak_from_this(), {}};
   gst_bus_set_sync_handler(bus.get(), &Mixer::onBusMessage, ctx, &SignalContext::destroyPlain);
   buildVideoOutput();
+  buildMixes();
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     throw std::runtime_error("meeting pipeline failed to start");
   }
@@ -370,7 +404,9 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
     g_object_set(room->webrtc, "stun-server", ice_.stunServer.c_str(), nullptr);
   }
   configureIce(room->webrtc);
+  room->gate = std::make_shared<AudioGate>(weak_from_this(), strand_, id);
   rooms_[id] = room;
+  talkers_.addRoom(id);
   connectSignals(room);
   // webrtcbin must be playing before anything upstream of it is: the room's audio chain starts
   // at once, and a first buffer meeting a stopped webrtcbin would stop that chain for good.
@@ -382,49 +418,36 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
   GST_INFO("meeting=%s participant=%s room added", meeting_.c_str(), id.c_str());
 }
 
-// silence + everyone else -> audiomixer -> opusenc -> rtpopuspay -> webrtcbin (N-1 mix).
+// A mix's Opus tee -> queue -> rtpopuspay -> webrtcbin: like video, a listener costs packetising,
+// never mixing or encoding. Which mix it hangs on is routeAudio()'s business.
 void Mixer::buildAudioSend(Room& room) {
   const std::string p = room.prefix;
-  GstElement* silence = add("audiotestsrc", p + "silence");
-  g_object_set(silence, "is-live", TRUE, "wave", 4 /* silence */, "samplesperbuffer", 960, nullptr);
-  GstElement* silenceCaps = add("capsfilter", p + "silence-caps");
-  g_object_set(silenceCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
-  room.audioMixer = add("audiomixer", p + "audiomixer");
-  // Started after the pipeline has run for a while: its output must begin at the running time of
-  // its first input, not at zero (which would make it race through the past first).
-  g_object_set(room.audioMixer, "ignore-inactive-pads", TRUE, "min-upstream-latency",
-               kAggregatorLatency, "start-time-selection", 1 /* first */, nullptr);
-  GstElement* mixCaps = add("capsfilter", p + "mix-caps");
-  g_object_set(mixCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
-  GstElement* enc = add("opusenc", p + "opusenc");
-  g_object_set(enc, "bitrate", config_.audio.bitrateKbps * 1000, "frame-size", 20, nullptr);
   // An explicit SSRC, set on the payloader and in the codec preferences, makes the offer signal
   // it (a=ssrc): browsers then bind the stream to its m-line without guessing.
   const guint ssrc = g_random_int();
-  GstElement* pay = add("rtpopuspay", p + "opuspay");
-  g_object_set(pay, "pt", kAudioPayload, "ssrc", ssrc, nullptr);
   GstElement* queue = add("queue", p + "audio-out-queue");
   g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                guint64(200 * GST_MSECOND), "leaky", 2, nullptr);
-  room.sendElements = {queue, pay, enc, mixCaps, room.audioMixer, silenceCaps, silence};
-
-  GstPadRef silencePad = adopt(gst_element_request_pad_simple(room.audioMixer, "sink_%u"));
+  GstElement* pay = add("rtpopuspay", p + "opuspay");
+  // Not auto-header-extension: it would take the offered ssrc-audio-level (which is for what the
+  // rooms send us) as its own to write, and change its caps so that webrtcbin refuses them.
+  g_object_set(pay, "pt", kAudioPayload, "ssrc", ssrc, "auto-header-extension", FALSE, nullptr);
   room.audioSink = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
-  if (!gst_element_link(silence, silenceCaps) ||
-      gst_pad_link(adopt(gst_element_get_static_pad(silenceCaps, "src")).get(), silencePad.get()) !=
-          GST_PAD_LINK_OK ||
-      !gst_element_link_many(room.audioMixer, mixCaps, enc, pay, queue, nullptr) ||
-      gst_pad_link(adopt(gst_element_get_static_pad(queue, "src")).get(), room.audioSink.get()) !=
+  if (!gst_element_link(queue, pay) ||
+      gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), room.audioSink.get()) !=
           GST_PAD_LINK_OK) {
     throw std::runtime_error("cannot link the audio send chain");
   }
-  isolateBranch(queue, queue);
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_object_get(room.audioSink.get(), "transceiver", &trans, nullptr);
   g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
                "codec-preferences", rtpCaps(kOpusRtpCaps, ssrc).get(), nullptr);
   gst_object_unref(trans);
-  // Linked now (webrtcbin reads the pad when it makes the offer), started in attachLeg().
+  isolateBranch(queue, pay);
+  syncStates({pay, queue});
+  Branch branch;
+  branch.elements = {queue, pay};
+  room.audioSend = std::move(branch);
 }
 
 // encoder tee -> queue -> rtpvp8pay -> webrtcbin: a viewer costs packetising, never encoding.
@@ -471,19 +494,12 @@ void Mixer::addShareTransceiver(Room& room) {
 // branch from a shared element into it would stall that element. A viewer that is not connected
 // costs nothing.
 void Mixer::attachLeg(Room& room) {
-  if (!room.sendStarted) {
-    room.sendStarted = true;
-    syncStates(room.sendElements);
-  }
   if (room.videoSend && !room.videoSend->teePad) {
     room.videoSend->teePad = adopt(gst_element_request_pad_simple(videoTee_, "src_%u"));
     GstPadRef sink = adopt(gst_element_get_static_pad(room.videoSend->elements.front(), "sink"));
     gst_pad_link(room.videoSend->teePad.get(), sink.get());
   }
-  for (auto& [otherId, other] : rooms_) {
-    if (otherId == room.id || audioBranches_.count({otherId, room.id})) continue;
-    if (GstElement* tee = other->teeOf(Stream::kAudio)) linkAudioBranch(*other, tee, room);
-  }
+  routeAudio(room, talkers_.slotOf(room.id).value_or(sharedMix()));
 }
 
 // libnice gathers nothing on loopback unless told to, and gathers on every interface otherwise:
@@ -689,9 +705,10 @@ void Mixer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
 }
 
 // Runs on the streaming thread that announced the pad: link at once or the jitterbuffer stalls.
-// Each room's decoded media ends in a tee, so the strand can attach and detach consumers later.
-// The screen share is decoded like the camera, into its own tee; its pad stays for the leg's
-// life, so one chain serves every share the room starts.
+// Each room's media ends in a tee, so the strand can attach and detach consumers later: audio
+// decoded (only the talkers' packets reach the decoder), video still encoded (a view branch
+// decodes it while the source is shown). The screen share has its own chain like the camera; its
+// pad stays for the leg's life, so one chain serves every share the room starts.
 std::optional<Mixer::Stream> Mixer::buildReceiveChain(Room& room, GstPad* pad) {
   GstCapsRef caps(gst_pad_get_current_caps(pad));
   if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
@@ -713,8 +730,8 @@ std::optional<Mixer::Stream> Mixer::buildReceiveChain(Room& room, GstPad* pad) {
     stream = Stream::kCamera;
   }
   if (stream) {
-    chain = {makeElement("rtpvp8depay", p + "-depay"), makeElement("vp8dec", p + "-dec"),
-             makeElement("videoconvert", p + "-convert"), makeElement("tee", p + "-tee")};
+    // Encoded frames into the tee: a source is decoded in its view branch, only while shown.
+    chain = {makeElement("rtpvp8depay", p + "-depay"), makeElement("tee", p + "-tee")};
   } else if (media == "audio" && enc == "OPUS" && !room.audioTee) {
     GstElement* capsf = makeElement("capsfilter", p + "-caps");
     g_object_set(capsf, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
@@ -734,6 +751,12 @@ std::optional<Mixer::Stream> Mixer::buildReceiveChain(Room& room, GstPad* pad) {
   if (teeSlot) g_object_set(chain.back(), "allow-not-linked", TRUE, nullptr);
   for (std::size_t i = 0; i + 1 < chain.size(); ++i) gst_element_link(chain[i], chain[i + 1]);
   if (stream) watchDecoded(room, *stream, chain.back());
+  if (stream == Stream::kAudio) {
+    GstPadRef depaySink = adopt(gst_element_get_static_pad(chain.front(), "sink"));
+    gst_pad_add_probe(depaySink.get(), GST_PAD_PROBE_TYPE_BUFFER, &Mixer::onAudioPacket,
+                      new std::shared_ptr<AudioGate>(room.gate),
+                      [](gpointer d) { delete static_cast<std::shared_ptr<AudioGate>*>(d); });
+  }
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) gst_element_sync_state_with_parent(*it);
   GstPadRef sink = adopt(gst_element_get_static_pad(chain.front(), "sink"));
   gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &dropEos, nullptr, nullptr);
@@ -744,13 +767,14 @@ std::optional<Mixer::Stream> Mixer::buildReceiveChain(Room& room, GstPad* pad) {
   return stream;
 }
 
-// One probe on the tee's input, where the decoded stream is already there for other reasons:
-// audio is measured for its level, share frames are stamped so the strand sees a share end.
+// One probe on the tee's input, where the stream is already there for other reasons: decoded
+// audio is measured for its level, share frames (encoded) are stamped so the strand sees a share
+// end whether or not the share is shown.
 void Mixer::watchDecoded(Room& room, Stream stream, GstElement* tee) {
   GstPadRef pad = adopt(gst_element_get_static_pad(tee, "sink"));
   if (stream == Stream::kAudio) {
     gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Mixer::onDecodedAudio,
-                      new LevelMeter{weak_from_this(), strand_, room.id},
+                      new LevelMeter{weak_from_this(), strand_, room.id, room.gate},
                       [](gpointer d) { delete static_cast<LevelMeter*>(d); });
   } else if (stream == Stream::kShare) {
     gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Mixer::onShareFrame,
@@ -763,6 +787,7 @@ void Mixer::watchDecoded(Room& room, Stream stream, GstElement* tee) {
 // ssrc-audio-level header extension would carry it.
 GstPadProbeReturn Mixer::onDecodedAudio(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* meter = static_cast<LevelMeter*>(data);
+  if (meter->gate->levelExt) return GST_PAD_PROBE_OK;  // its packets say it: nothing to measure
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   GstMapInfo map;
   if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_PAD_PROBE_OK;
@@ -781,9 +806,47 @@ GstPadProbeReturn Mixer::onDecodedAudio(GstPad*, GstPadProbeInfo* info, gpointer
                                     : std::clamp(int(std::lround(-10.0 * std::log10(meanSquare))),
                                                  0, core::kSilentLevel);
   // Posted through the weak reference: a streaming thread never holds the mixer alive.
-  postWeak(meter->strand, meter->mixer, [id = meter->id, level](Mixer& m) {
-    if (m.find(id) && m.events_) m.events_->onAudioLevel(id, level);
-  });
+  postWeak(meter->strand, meter->mixer,
+           [id = meter->id, level](Mixer& m) { m.onLevel(id, level); });
+  return GST_PAD_PROBE_OK;
+}
+
+// Per incoming audio packet, before the decoder: read its RFC 6464 level, and let it on only if
+// its room is a talker (or sends no levels, so must be decoded to be measured). Dropping here is
+// what keeps the decoders to K: a room's packets are parsed, never decoded, until it talks.
+GstPadProbeReturn Mixer::onAudioPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  AudioGate& gate = **static_cast<std::shared_ptr<AudioGate>*>(data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) {
+    gpointer ext = nullptr;
+    guint size = 0;
+    if (gst_rtp_buffer_get_extension_onebyte_header(&rtp, kAudioLevelExtId, 0, &ext, &size) &&
+        size >= 1) {
+      const int level = static_cast<const guint8*>(ext)[0] & 0x7f;
+      gate.levelExt = true;
+      gate.power += std::pow(10.0, -level / 10.0);
+      ++gate.packets;
+    }
+    gst_rtp_buffer_unmap(&rtp);
+  }
+  if (gate.packets >= kLevelPackets) {
+    const double mean = gate.power / gate.packets;
+    gate.power = 0;
+    gate.packets = 0;
+    const int level = std::clamp(int(std::lround(-10.0 * std::log10(mean))), 0, core::kSilentLevel);
+    postWeak(gate.strand, gate.mixer, [id = gate.id, level](Mixer& m) { m.onLevel(id, level); });
+  }
+  if (gate.levelExt && !gate.decode) {
+    gate.held = true;
+    return GST_PAD_PROBE_DROP;
+  }
+  if (gate.held) {  // the decoder missed packets: tell it, so it conceals instead of glitching
+    gate.held = false;
+    buffer = gst_buffer_make_writable(buffer);
+    GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+    GST_PAD_PROBE_INFO_DATA(info) = buffer;
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -801,11 +864,7 @@ void Mixer::mediaReady(const core::ParticipantId& id, Stream stream) {
   if (!room) return;
   if (stream == Stream::kCamera) return showSource(*room, room->camera);
   if (stream == Stream::kShare) return;  // shown once its frames arrive (shareStarted)
-  GstElement* tee = room->teeOf(Stream::kAudio);
-  for (auto& [otherId, other] : rooms_) {
-    if (otherId == id || !other->connected || audioBranches_.count({id, otherId})) continue;
-    linkAudioBranch(*room, tee, *other);
-  }
+  if (auto slot = talkers_.slotOf(id)) linkTalkerInputs(*room, *slot);
 }
 
 // ------------------------------------------------------------------------------- screen share
@@ -917,28 +976,145 @@ void Mixer::unlinkBranch(Branch& b) {
   b = Branch{};
 }
 
-// `from`'s decoded audio into `to`'s mix. A chair-muted room's pad is muted before any data
-// flows: the mixer then skips it, so a muted room costs its mixes nothing.
-void Mixer::linkAudioBranch(Room& from, GstElement* tee, Room& to) {
-  audioBranches_[{from.id, to.id}] =
-      linkBranch(tee, to.audioMixer, {}, from.id + "-to-" + to.id, [&](Branch& b) {
-        if (from.chairMuted) g_object_set(b.sinkPad.get(), "mute", TRUE, nullptr);
-      });
-}
-
-// One property per existing mix of the room (set on the strand, read by the mixer's thread
-// under the pad's lock); no element, no relinking, nothing per packet.
+// The chair's mute takes the room out of the talkers at once (and keeps it out): its voice leaves
+// every mix it was in, and its decoder stops.
 void Mixer::setAudioMuted(const core::ParticipantId& id, bool muted) {
   Room* room = find(id);
   if (!room || room->chairMuted == muted) return;
   room->chairMuted = muted;
-  for (auto& [key, branch] : audioBranches_) {
-    if (key.first == id && branch.sinkPad) {
-      g_object_set(branch.sinkPad.get(), "mute", gboolean(muted), nullptr);
-    }
-  }
+  talkers_.setEligible(id, !muted);
+  updateTalkers(true);
   GST_INFO("meeting=%s participant=%s chair %s", meeting_.c_str(), id.c_str(),
            muted ? "muted" : "unmuted");
+}
+
+// ------------------------------------------------------------------------------- top-K audio
+
+// K slot mixes and the shared one, built with the pipeline and running from its start: silence
+// keeps each going while it has no talker. K + 1 Opus encoders per meeting, whoever listens.
+void Mixer::buildMixes() {
+  const int k = talkers_.policy().talkers;
+  for (int i = 0; i <= k; ++i) {
+    const std::string p = i < k ? "mix" + std::to_string(i) + "-" : std::string("mix-shared-");
+    GstElement* silence = add("audiotestsrc", p + "silence");
+    g_object_set(silence, "is-live", TRUE, "wave", 4 /* silence */, "samplesperbuffer", 960,
+                 nullptr);
+    GstElement* silenceCaps = add("capsfilter", p + "silence-caps");
+    g_object_set(silenceCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
+    Mix mix;
+    mix.mixer = add("audiomixer", p + "audiomixer");
+    g_object_set(mix.mixer, "ignore-inactive-pads", TRUE, "min-upstream-latency",
+                 kAggregatorLatency, nullptr);
+    GstElement* mixCaps = add("capsfilter", p + "caps");
+    g_object_set(mixCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
+    GstElement* enc = add("opusenc", p + "opusenc");
+    g_object_set(enc, "bitrate", config_.audio.bitrateKbps * 1000, "frame-size", 20, nullptr);
+    mix.tee = add("tee", p + "tee");
+    g_object_set(mix.tee, "allow-not-linked", TRUE, nullptr);
+    if (!gst_element_link_many(silence, silenceCaps, mix.mixer, mixCaps, enc, mix.tee, nullptr)) {
+      throw std::runtime_error("cannot link an audio mix");
+    }
+    mixes_.push_back(mix);
+  }
+}
+
+void Mixer::onLevel(const core::ParticipantId& id, int level) {
+  if (!find(id)) return;
+  talkers_.onLevel(id, level, std::chrono::milliseconds(g_get_monotonic_time() / 1000));
+  if (events_) events_->onAudioLevel(id, level);
+  updateTalkers(false);
+}
+
+// Re-chooses the talkers (at most every kTalkerUpdateUs unless `now`) and moves legs of talkers
+// that left once the shared mix is clear of them.
+void Mixer::updateTalkers(bool now) {
+  const gint64 t = g_get_monotonic_time();
+  if (!now && t - lastTalkerUpdateUs_ < kTalkerUpdateUs) return;
+  lastTalkerUpdateUs_ = t;
+  for (const auto& change : talkers_.update(std::chrono::milliseconds(t / 1000))) {
+    applyTalkerChange(change);
+  }
+  for (auto it = leavingTalkers_.begin(); it != leavingTalkers_.end();) {
+    if (t - it->second < kLeaveDrainUs) {
+      ++it;
+      continue;
+    }
+    if (Room* room = find(it->first); room && !talkers_.slotOf(room->id)) {
+      routeAudio(*room, sharedMix());
+    }
+    it = leavingTalkers_.erase(it);
+  }
+}
+
+// The order is what keeps anyone from hearing themselves: a leaving talker's voice leaves every
+// mix before its leg may move to the shared mix (later, drained); an arriving talker's leg moves
+// to its own slot's mix (which leaves it out) before its voice enters any mix.
+void Mixer::applyTalkerChange(const core::TalkerSelector::Change& change) {
+  if (change.before) {
+    unlinkAudioInputs(*change.before);
+    if (Room* old = find(*change.before)) {
+      old->gate->decode = false;
+      leavingTalkers_[old->id] = g_get_monotonic_time();
+    }
+  }
+  if (change.after) {
+    if (Room* room = find(*change.after)) {
+      leavingTalkers_.erase(room->id);
+      routeAudio(*room, change.slot);
+      room->gate->decode = true;
+      linkTalkerInputs(*room, change.slot);
+    }
+  }
+  GST_INFO("meeting=%s talker slot %d: %s -> %s", meeting_.c_str(), change.slot,
+           change.before.value_or("-").c_str(), change.after.value_or("-").c_str());
+}
+
+// A talker's decoded voice into every mix but its own slot's.
+void Mixer::linkTalkerInputs(Room& room, int slot) {
+  GstElement* tee = room.teeOf(Stream::kAudio);
+  if (!tee) return;  // its audio has not arrived yet: mediaReady() links it then
+  for (int mix = 0; mix < int(mixes_.size()); ++mix) {
+    if (mix == slot || audioBranches_.count({room.id, mix})) continue;
+    audioBranches_[{room.id, mix}] = linkBranch(tee, mixes_[std::size_t(mix)].mixer, {},
+                                                room.prefix + "to-mix" + std::to_string(mix));
+  }
+}
+
+void Mixer::unlinkAudioInputs(const core::ParticipantId& id) {
+  for (auto it = audioBranches_.lower_bound({id, 0});
+       it != audioBranches_.end() && it->first.first == id;) {
+    unlinkBranch(it->second);
+    it = audioBranches_.erase(it);
+  }
+}
+
+// Hangs a connected room's audio leg on a mix's Opus tee. Its payloader stays, so the room's RTP
+// stream (SSRC, sequence numbers, timestamps on the pipeline's clock) simply continues.
+void Mixer::routeAudio(Room& room, int mix) {
+  if (!room.connected || !room.audioSend) return;  // attachLeg() routes it once connected
+  Branch& leg = *room.audioSend;
+  if (leg.teePad && room.audioMix == mix) return;
+  if (leg.teePad) {
+    GstElement* tee = gst_pad_get_parent_element(leg.teePad.get());
+    if (tee) {
+      gst_element_release_request_pad(tee, leg.teePad.get());
+      gst_object_unref(tee);
+    }
+  }
+  leg.teePad = adopt(gst_element_request_pad_simple(mixes_[std::size_t(mix)].tee, "src_%u"));
+  const GstPadLinkReturn linked = gst_pad_link(
+      leg.teePad.get(), adopt(gst_element_get_static_pad(leg.elements.front(), "sink")).get());
+  GST_INFO("meeting=%s participant=%s hears mix %d (link %d)", meeting_.c_str(), room.id.c_str(),
+           mix, int(linked));
+  room.audioMix = mix;
+}
+
+std::vector<core::ParticipantId> Mixer::decodingAudio() const {
+  std::vector<core::ParticipantId> out;
+  for (const auto& [id, room] : rooms_) {
+    if (!room->gate->levelExt || room->gate->decode) out.push_back(id);
+  }
+  return out;
 }
 
 void Mixer::setNotice(const std::string& text) {
@@ -979,25 +1155,37 @@ void Mixer::applyTile(Room& room, Source& source, const core::TilePlacement* pla
     showSource(room, source);
 }
 
-// Decoded video -> queue -> videoscale -> capsfilter(tile) -> textoverlay(name) -> compositor.
-// Scaling happens here, once, at tile size: the compositor only blends. A share is shown only
-// while its frames arrive (a stale last frame would otherwise stay on screen).
+// VP8 frames -> queue -> vp8dec -> videoconvert -> videoscale -> capsfilter(tile) ->
+// textoverlay(name) -> compositor. A source is decoded here, only while shown: a room off screen
+// costs no decoder. Scaling happens here, once, at tile size: the compositor only blends. A share
+// is shown only while its frames arrive (a stale last frame would otherwise stay on screen).
 void Mixer::showSource(Room& room, Source& source) {
   const Stream stream = room.streamOf(source);
   if (!source.tile || source.view || (stream == Stream::kShare && !room.sharing)) return;
   GstElement* tee = room.teeOf(stream);
   if (!tee) return;
   const std::string p = room.prefix + (stream == Stream::kShare ? "share-view" : "view");
+  GstElement* dec = makeElement("vp8dec", p + "-dec");
+  GstElement* convert = makeElement("videoconvert", p + "-convert");
   GstElement* scale = makeElement("videoscale", p + "-scale");
   GstElement* capsf = makeElement("capsfilter", p + "-caps");
   GstElement* overlay = makeElement("textoverlay", p + "-label");
   g_object_set(overlay, "valignment", 1 /* bottom */, "halignment", 0 /* left */,
                "shaded-background", TRUE, "auto-resize", FALSE, "wait-text", FALSE, nullptr);
   // Placed before the first frame flows, so the tile never shows at the wrong place or size.
-  source.view = linkBranch(tee, compositor_, {scale, capsf, overlay}, p, [&](Branch& b) {
-    g_object_set(b.elements.front(), "max-size-time", guint64(0), "max-size-buffers", 2, nullptr);
-    placeView(b, source);
-  });
+  source.view =
+      linkBranch(tee, compositor_, {dec, convert, scale, capsf, overlay}, p, [&](Branch& b) {
+        // Encoded frames: a dropped one breaks the picture until the next
+        // keyframe, so leave room for a slow moment before dropping.
+        g_object_set(b.elements.front(), "max-size-time", guint64(0), "max-size-buffers", 8,
+                     nullptr);
+        placeView(b, source);
+      });
+  // The decoder starts at the room's next keyframe: ask the room for one now (webrtcbin turns the
+  // request into an RTCP PLI) rather than wait for its periodic one.
+  GstPadRef queueSink = adopt(gst_element_get_static_pad(source.view->elements.front(), "sink"));
+  gst_pad_push_event(queueSink.get(),
+                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
 void Mixer::hideSource(Source& source) {
@@ -1007,8 +1195,8 @@ void Mixer::hideSource(Source& source) {
 
 void Mixer::placeView(Branch& view, const Source& source) {
   const core::Rect& r = *source.tile;
-  GstElement* capsf = view.elements[2];
-  GstElement* overlay = view.elements[3];
+  GstElement* capsf = view.elements[4];  // queue, vp8dec, videoconvert, videoscale, capsfilter
+  GstElement* overlay = view.elements[5];
   g_object_set(capsf, "caps", capsFromString(videoCaps(r.width, r.height, 0)).get(), nullptr);
   const int fontPx = std::max(8, r.height / 14);
   const std::string font = config_.video.labelFont + " " + std::to_string(fontPx) + "px";
@@ -1030,11 +1218,14 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
     detachBranch(b);
     doomed.insert(doomed.end(), b.elements.begin(), b.elements.end());
   };
-  for (std::optional<Branch>* b : {&room->videoSend, &room->camera.view, &room->share.view}) {
+  for (std::optional<Branch>* b :
+       {&room->audioSend, &room->videoSend, &room->camera.view, &room->share.view}) {
     if (*b) take(**b);
   }
+  talkers_.removeRoom(id);
+  leavingTalkers_.erase(id);
   for (auto b = audioBranches_.begin(); b != audioBranches_.end();) {
-    if (b->first.first == id || b->first.second == id) {
+    if (b->first.first == id) {
       take(b->second);
       b = audioBranches_.erase(b);
     } else {
@@ -1052,9 +1243,9 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
     room->recvElements.clear();
     room->audioTee = room->videoTee = room->shareTee = nullptr;
   }
-  doomed.insert(doomed.end(), room->sendElements.begin(), room->sendElements.end());
   removeElements(doomed);
   rooms_.erase(it);
+  updateTalkers(true);  // its slot, if it had one, goes to the next talker now
   GST_INFO("meeting=%s participant=%s room removed", meeting_.c_str(), id.c_str());
 }
 
@@ -1070,7 +1261,8 @@ void Mixer::stop() {
   stopShareWatch();
   for (auto& [id, room] : rooms_) room->stopping = true;
   for (auto& [id, room] : rooms_) {
-    for (std::optional<Branch>* b : {&room->videoSend, &room->camera.view, &room->share.view}) {
+    for (std::optional<Branch>* b :
+         {&room->audioSend, &room->videoSend, &room->camera.view, &room->share.view}) {
       if (*b) detachBranch(**b);
     }
   }

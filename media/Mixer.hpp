@@ -1,7 +1,8 @@
 #pragma once
 // One live meeting's media: a GStreamer pipeline with one webrtcbin per room, a compositor that
 // draws the shown sources (rooms' cameras and shared screens) into one picture encoded once and
-// shared by every viewer, and per-room audio mixes of everyone else (N-1).
+// shared by every viewer, and the sound of the K rooms that talk: one mix per talker (the other
+// talkers) and one shared mix of all of them for everyone else, each encoded once.
 //
 // Threads: every public method runs on the core executor (the "strand"). GStreamer callbacks run
 // on streaming threads; they only touch the Room they belong to (under its mutex) and post to the
@@ -20,6 +21,7 @@
 #include "mcu/core/Config.hpp"
 #include "mcu/core/Executor.hpp"
 #include "mcu/core/Ports.hpp"
+#include "mcu/core/TalkerSelector.hpp"
 #include "media/GstRef.hpp"
 
 namespace mcu::media {
@@ -56,6 +58,10 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
 
   bool empty() const { return rooms_.empty(); }
   GstElement* pipeline() const { return pipeline_.get(); }
+  // Slot -> talker (what the mixes are made of); for tests and stats.
+  const std::vector<std::optional<std::string>>& talkers() const { return talkers_.slots(); }
+  // Whose audio is being decoded now: the talkers, and rooms that send no RFC 6464 level.
+  std::vector<core::ParticipantId> decodingAudio() const;
 
  private:
   struct Branch {
@@ -67,6 +73,13 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   struct Room;
   struct SignalContext;
   struct LevelMeter;
+  struct AudioGate;
+  // A mix of decoded talkers: audiomixer (+ silence) -> opusenc -> tee of encoded Opus that
+  // rooms' send legs hang on. Mix i < K leaves out slot i's talker; mix K is the shared one.
+  struct Mix {
+    GstElement* mixer = nullptr;
+    GstElement* tee = nullptr;
+  };
   struct ShareActivity;
   struct ShareProbe;
   // What a room sends on an m-line, once decoded into its tee.
@@ -101,7 +114,15 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void detachBranch(Branch& branch);
   void releaseWebrtcPads(Room& room);
   void unlinkBranch(Branch& branch);
-  void linkAudioBranch(Room& from, GstElement* tee, Room& to);
+  // Top-K audio (strand).
+  void buildMixes();
+  void onLevel(const core::ParticipantId& id, int level);
+  void updateTalkers(bool now);
+  void applyTalkerChange(const core::TalkerSelector::Change& change);
+  void linkTalkerInputs(Room& room, int slot);
+  void unlinkAudioInputs(const core::ParticipantId& id);
+  void routeAudio(Room& room, int mix);
+  int sharedMix() const { return int(mixes_.size()) - 1; }
   void applyTile(Room& room, Source& source, const core::TilePlacement* placement);
   void showSource(Room& room, Source& source);
   void hideSource(Source& source);
@@ -121,6 +142,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   std::optional<Stream> buildReceiveChain(Room& room, GstPad* pad);
   void watchDecoded(Room& room, Stream stream, GstElement* tee);
   static GstPadProbeReturn onDecodedAudio(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn onAudioPacket(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static GstPadProbeReturn onShareFrame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static gboolean onShareWatch(GstClock* clock, GstClockTime time, GstClockID id, gpointer data);
   void mediaReady(const core::ParticipantId& id, Stream stream);
@@ -152,7 +174,13 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   GstElement* notice_ = nullptr;     // textoverlay on the composite, silent while empty
   GstClockID shareWatch_ = nullptr;  // periodic check for ended shares, only while one is live
   std::map<core::ParticipantId, std::shared_ptr<Room>> rooms_;
-  std::map<std::pair<core::ParticipantId, core::ParticipantId>, Branch> audioBranches_;
+  std::vector<Mix> mixes_;  // K slot mixes, then the shared one
+  core::TalkerSelector talkers_;
+  gint64 lastTalkerUpdateUs_ = 0;
+  // Demoted talkers whose leg still hangs on their old slot's mix, and since when: they move to
+  // the shared mix once it can no longer hold their own voice (encoder and queues drained).
+  std::map<core::ParticipantId, gint64> leavingTalkers_;
+  std::map<std::pair<core::ParticipantId, int>, Branch> audioBranches_;  // (room, mix index)
   std::atomic<bool> stopped_{false};
   std::atomic<gint64> lastKeyframeUs_{0};
   std::atomic<bool> keyframePending_{false};

@@ -38,6 +38,9 @@ struct Config {
   } video;
   struct Audio {
     int bitrateKbps = 32;
+    // K: the loudest rooms that are mixed (each hears the others; everyone else shares one mix
+    // of the K, encoded once).
+    int talkers = 3;
   } audio;
   struct Ice {
     // Addresses libnice gathers on; empty means every up interface (loopback included).

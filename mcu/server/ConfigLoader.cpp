@@ -130,8 +130,15 @@ core::Config parseConfig(const std::string& text) {
   }
   if (root.contains("server")) readServer(root["server"], config.server);
   if (root.contains("video")) readVideo(root["video"], config.video);
-  if (root.contains("audio"))
-    Section(root["audio"], "audio").get("bitrateKbps", config.audio.bitrateKbps).done();
+  if (root.contains("audio")) {
+    Section(root["audio"], "audio")
+        .get("bitrateKbps", config.audio.bitrateKbps)
+        .get("talkers", config.audio.talkers)
+        .done();
+    if (config.audio.talkers < 1 || config.audio.talkers > 8) {
+      throw std::runtime_error("audio.talkers: 1..8");
+    }
+  }
   if (root.contains("ice")) {
     Section(root["ice"], "ice")
         .get("addresses", config.ice.addresses)

@@ -175,15 +175,27 @@ export async function inbound(page) {
 }
 
 // Waits until `pick(stats)` is > 0 and then grows past its value at that moment.
+// On a timeout the error carries the whole inbound picture (packets received or not, sizes), which
+// tells a transport that carries nothing from frames that arrive but never decode.
 export async function waitGrowing(page, what, pick, timeoutMs = 30000) {
-  const first = await until(`${what} > 0`, async () => {
-    const v = pick(await inbound(page));
-    return v > 0 ? v : 0;
-  }, { timeoutMs });
-  return until(`${what} to grow past ${first}`, async () => {
-    const v = pick(await inbound(page));
-    return v > first ? v : 0;
-  }, { timeoutMs });
+  let stats = null;
+  const sample = async () => {
+    stats = await inbound(page);
+    return pick(stats) ?? 0;
+  };
+  try {
+    const first = await until(`${what} > 0`, async () => {
+      const v = await sample();
+      return v > 0 ? v : 0;
+    }, { timeoutMs });
+    return await until(`${what} to grow past ${first}`, async () => {
+      const v = await sample();
+      return v > first ? v : 0;
+    }, { timeoutMs });
+  } catch (err) {
+    err.message += `; inbound stats: ${fmt(stats)}`;
+    throw err;
+  }
 }
 
 export async function rosterNames(page) {

@@ -20,7 +20,10 @@ void chairMute(MediaHarness& h, const core::ParticipantId& id, bool muted) {
 }
 
 TEST(ChairingMediaTest, AChairMutedRoomLeavesEveryMixAndComesBack) {
-  MediaHarness h(testConfig());
+  // Four rooms talk at once: with four talkers everyone is mixed, so each mix shows the mute.
+  core::Config config = testConfig();
+  config.audio.talkers = 4;
+  MediaHarness h(config);
   TestPeer& a = h.join(1, "Huyện Bát Xát", {0xff0000, 440});
   TestPeer& b = h.join(2, "Xã Y Tý", {0x00ff00, 660});
   TestPeer& c = h.join(3, "Xã A Mú Sung", {0x0000ff, 880});

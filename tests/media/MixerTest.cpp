@@ -146,6 +146,62 @@ std::string stillAlive(std::vector<std::unique_ptr<Watched>>& watched) {
 // Regression: every message the mixer's bus handler dropped was leaked, and with it a reference
 // to the element that posted it, so each room's webrtcbin (two threads, sockets, ~12 MiB) and the
 // meeting's encoder outlived the meeting.
+// How many elements made by `factory` the meeting's pipeline holds now.
+int countElements(MediaHarness& h, const char* factory) {
+  int n = 0;
+  h.onStrand([&] {
+    auto mixer = h.media().mixerFor("demo");
+    if (!mixer) return;
+    GstIterator* it = gst_bin_iterate_recurse(GST_BIN(mixer->pipeline()));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      auto* e = GST_ELEMENT(g_value_get_object(&item));
+      GstElementFactory* f = gst_element_get_factory(e);
+      if (f && std::string(GST_OBJECT_NAME(f)) == factory) ++n;
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+  });
+  return n;
+}
+
+// A room off screen costs no decoder; shown again, it is back at once because the server asks it
+// for a keyframe (its own come only once a minute here, longer than the wait below).
+TEST(MixerMediaTest, OnlyShownRoomsAreDecodedAndAShownRoomComesBackWithAKeyframe) {
+  MediaHarness h(testConfig(), {.coreSeesReports = false});
+  std::vector<TestPeer*> peers;
+  const std::uint32_t colours[] = {0xff0000, 0x00ff00, 0x0000ff};
+  const double tones[] = {440, 660, 880};
+  for (int i = 0; i < 3; ++i) {
+    TestPeer::Options o{colours[i], tones[i]};
+    o.keyframeDistance = 15 * 60;
+    peers.push_back(&h.join(i + 1, "Xã " + std::to_string(i + 1), o));
+  }
+  TestPeer& viewer = *peers[0];
+  ASSERT_TRUE(waitFor([&] { return shows(viewer, kThreeRooms); }, 45s)) << dump(viewer, "three");
+  EXPECT_EQ(countElements(h, "vp8dec"), 3);
+
+  const core::Rect full{0, 0, 640, 360};
+  auto showOnly = [&](int conn) {
+    const core::ParticipantId id = h.participantId(conn);
+    h.onStrand([&] { h.media().setLayout("demo", {{id, "", full}}); });
+  };
+  const std::vector<Spot> allRed = {{100, 100, Hue::kRed}, {540, 260, Hue::kRed}};
+  const std::vector<Spot> allGreen = {{100, 100, Hue::kGreen}, {540, 260, Hue::kGreen}};
+  showOnly(1);
+  EXPECT_TRUE(waitFor([&] { return shows(viewer, allRed); })) << dump(viewer, "only-red");
+  EXPECT_EQ(countElements(h, "vp8dec"), 1);
+
+  // Green was decoded before, then not: its decoder starts again at a keyframe it asks for.
+  const int requestsBefore = peers[1]->keyframeRequests();
+  showOnly(2);
+  EXPECT_TRUE(waitFor([&] { return peers[1]->keyframeRequests() > requestsBefore; }));
+  EXPECT_TRUE(waitFor([&] { return shows(viewer, allGreen); }, 30s)) << dump(viewer, "only-green");
+  EXPECT_EQ(countElements(h, "vp8dec"), 1);
+  for (core::ConnectionId conn : {1, 2, 3}) EXPECT_TRUE(h.errorsTo(conn).empty());
+}
+
 TEST(MixerMediaTest, AnEndedMeetingLeavesNoElementsOrThreadsBehind) {
   MediaHarness h(testConfig());
   const int idle = threadCount();

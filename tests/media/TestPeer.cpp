@@ -1,11 +1,14 @@
 #include "tests/media/TestPeer.hpp"
 
 #include <gst/app/gstappsink.h>
+#include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -30,6 +33,23 @@ void linkOrThrow(GstElement* a, GstElement* b) {
     throw std::runtime_error(std::string("cannot link ") + GST_ELEMENT_NAME(a) + " to " +
                              GST_ELEMENT_NAME(b));
   }
+}
+
+// The id of the ssrc-audio-level extension in the offer's audio section, 0 if it has none.
+int audioLevelExtId(const std::string& sdp) {
+  const std::string uri = " urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+  const std::size_t audio = sdp.find("m=audio");
+  if (audio == std::string::npos) return 0;
+  const std::size_t end = sdp.find("\nm=", audio);
+  for (std::size_t at = sdp.find("a=extmap:", audio); at != std::string::npos && at < end;
+       at = sdp.find("a=extmap:", at + 1)) {
+    const std::size_t eol = sdp.find_first_of("\r\n", at);
+    const std::string line = sdp.substr(at, eol - at);
+    if (line.size() > uri.size() && line.compare(line.size() - uri.size(), uri.size(), uri) == 0) {
+      return std::atoi(line.c_str() + 9);
+    }
+  }
+  return 0;
 }
 
 // The RTP marker bit is set on the last packet of a video frame.
@@ -112,6 +132,10 @@ void TestPeer::start() {
                options_.toneVolume, "samplesperbuffer", 960, nullptr);
   tone_ = asrc;
   GstElement* aconv = make("audioconvert", "aconv");
+  GstElement* acaps = make("capsfilter", "acaps");
+  GstCaps* raw = gst_caps_from_string("audio/x-raw,format=S16LE,rate=48000,channels=1");
+  g_object_set(acaps, "caps", raw, nullptr);
+  gst_caps_unref(raw);
   GstElement* aenc = make("opusenc", "aenc");
   GstElement* apay = make("rtpopuspay", "apay");
   g_object_set(apay, "pt", 111, nullptr);
@@ -127,19 +151,32 @@ void TestPeer::start() {
   GstElement* vconv = make("videoconvert", "vconv");
   GstElement* venc = make("vp8enc", "venc");
   g_object_set(venc, "deadline", G_GINT64_CONSTANT(1), "cpu-used", 16, "target-bitrate", 200000,
-               "keyframe-max-dist", 30, nullptr);
+               "keyframe-max-dist", options_.keyframeDistance, nullptr);
   GstElement* vpay = make("rtpvp8pay", "vpay");
   g_object_set(vpay, "pt", 96, nullptr);
-  gst_bin_add_many(GST_BIN(pipeline_), asrc, aconv, aenc, apay, vsrc, vcaps, vconv, venc, vpay,
-                   nullptr);
+  gst_bin_add_many(GST_BIN(pipeline_), asrc, aconv, acaps, aenc, apay, vsrc, vcaps, vconv, venc,
+                   vpay, nullptr);
   linkOrThrow(asrc, aconv);
-  linkOrThrow(aconv, aenc);
+  linkOrThrow(aconv, acaps);
+  linkOrThrow(acaps, aenc);
+  if (options_.sendAudioLevel) {
+    GstPad* mic = gst_element_get_static_pad(acaps, "src");
+    gst_pad_add_probe(mic, GST_PAD_PROBE_TYPE_BUFFER, &TestPeer::onMicSamples, this, nullptr);
+    gst_object_unref(mic);
+    GstPad* out = gst_element_get_static_pad(apay, "src");
+    gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, &TestPeer::onAudioPacketOut, this, nullptr);
+    gst_object_unref(out);
+  }
   linkOrThrow(aenc, apay);
   linkOrThrow(apay, webrtc_);
   linkOrThrow(vsrc, vcaps);
   linkOrThrow(vcaps, vconv);
   linkOrThrow(vconv, venc);
   linkOrThrow(venc, vpay);
+  GstPad* vencSrc = gst_element_get_static_pad(venc, "src");
+  gst_pad_add_probe(vencSrc, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &TestPeer::onKeyframeRequest, this,
+                    nullptr);
+  gst_object_unref(vencSrc);
   linkOrThrow(vpay, webrtc_);
   if (options_.shareColour) buildShare(*options_.shareColour);
 
@@ -218,7 +255,48 @@ void TestPeer::stop() {
   shareValve_ = nullptr;
 }
 
+GstPadProbeReturn TestPeer::onKeyframeRequest(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
+    ++static_cast<TestPeer*>(data)->keyframeRequests_;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+// -dBov of the RMS of 20 ms of samples, as RFC 6464 carries it (0 loudest .. 127 silent).
+GstPadProbeReturn TestPeer::onMicSamples(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  GstMapInfo map;
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_PAD_PROBE_OK;
+  const auto* samples = reinterpret_cast<const std::int16_t*>(map.data);
+  const std::size_t n = map.size / 2;
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += double(samples[i]) * samples[i];
+  gst_buffer_unmap(buffer, &map);
+  const double meanSquare = n ? sum / double(n) / (32768.0 * 32768.0) : 0;
+  self->micLevel_ =
+      meanSquare <= 0 ? 127 : std::clamp(int(std::lround(-10 * std::log10(meanSquare))), 0, 127);
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn TestPeer::onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  const int id = self->audioLevelExtId_;
+  if (id <= 0 || id > 14) return GST_PAD_PROBE_OK;
+  GstBuffer* buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+  GST_PAD_PROBE_INFO_DATA(info) = buffer;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (gst_rtp_buffer_map(buffer, GST_MAP_READWRITE, &rtp)) {
+    const int level = self->micLevel_;
+    const guint8 byte = guint8((level <= 50 ? 0x80 : 0) | level);  // V: voice activity
+    gst_rtp_buffer_add_extension_onebyte_header(&rtp, guint8(id), &byte, 1);
+    gst_rtp_buffer_unmap(&rtp);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 void TestPeer::handleOffer(const std::string& sdpText) {
+  audioLevelExtId_ = audioLevelExtId(sdpText);
   GstSDPMessage* sdp = nullptr;
   gst_sdp_message_new_from_text(sdpText.c_str(), &sdp);
   GstWebRTCSessionDescription* offer =

@@ -40,6 +40,7 @@ class TestPeer {
     int width = 320;
     int height = 180;
     int fps = 15;
+    int keyframeDistance = 30;  // frames between the camera's periodic keyframes
     // Decode the composite. Off (cheap load): the video goes to a fakesink and framesReceived()
     // counts frames by the RTP marker bit; lastFrame() stays empty.
     bool decodeVideo = true;
@@ -48,6 +49,9 @@ class TestPeer {
     std::optional<std::uint32_t> shareColour = std::nullopt;
     int shareWidth = 480;
     int shareHeight = 270;
+    // Put the microphone's RFC 6464 level (measured on the samples sent) on every audio packet
+    // when the offer has the ssrc-audio-level extension, as browsers do.
+    bool sendAudioLevel = true;
   };
   struct Callbacks {
     std::function<void(const std::string& sdp)> answer;
@@ -78,6 +82,8 @@ class TestPeer {
   // Goertzel; nullopt while less audio than that has arrived.
   std::optional<double> toneLevel(double hz, int windowMs = 200) const;
   std::size_t audioSamplesReceived() const { return audioSamples_; }
+  // Keyframe requests (PLI/FIR, as force-key-unit events) that reached the camera's encoder.
+  int keyframeRequests() const { return keyframeRequests_; }
 
  private:
   static void onPadAdded(GstElement*, GstPad* pad, gpointer self);
@@ -87,6 +93,9 @@ class TestPeer {
   static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
   static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
   static GstPadProbeReturn onVideoPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onKeyframeRequest(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onMicSamples(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpointer self);
   void linkIncoming(GstPad* pad);
   void linkVideoCounter(GstPad* pad);
   void buildShare(std::uint32_t colour);
@@ -102,6 +111,9 @@ class TestPeer {
   std::optional<Frame> frame_;
   std::deque<std::int16_t> audio_;  // last second, 48 kHz mono
   std::atomic<int> frames_{0};
+  std::atomic<int> keyframeRequests_{0};
+  std::atomic<int> micLevel_{127};       // RFC 6464 level of the last 20 ms sent
+  std::atomic<int> audioLevelExtId_{0};  // the offer's ssrc-audio-level id, 0 if none
   std::atomic<std::size_t> audioSamples_{0};
 };
 

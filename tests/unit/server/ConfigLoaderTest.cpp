@@ -46,8 +46,9 @@ void expectSame(const Config::Video& a, const Config::Video& b) {
 }
 
 void expectSame(const Config::Audio& a, const Config::Audio& b) {
-  const auto& [bitrateKbps] = a;
+  const auto& [bitrateKbps, talkers] = a;
   EXPECT_EQ(bitrateKbps, b.bitrateKbps) << "audio.bitrateKbps";
+  EXPECT_EQ(talkers, b.talkers) << "audio.talkers";
 }
 
 void expectSame(const Config::Ice& a, const Config::Ice& b) {
