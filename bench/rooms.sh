@@ -172,7 +172,7 @@ wait_server_idle() {
 
 echo "mcu-server: $SERVER ($(nproc) cores, $(uname -r))"
 echo "composite: 1280x720 @ 25 fps VP8 CBR 1000 kbps (embedded defaults)"
-echo "rooms send: 320x180 @ 15 fps VP8 ~200 kbps + Opus; they do not decode the composite"
+echo "rooms send: one shared 320x180 @ 15 fps VP8 ~250 kbps stream + Opus silence; they do not decode the composite"
 echo "runs: rooms=[$ROOMS] repeat=$REPEAT settle=${SETTLE}s window=${WINDOW}s" \
   "server=$([[ $ONE_SERVER -eq 1 ]] && echo "one for all runs" || echo "fresh per run")"
 echo "load average at start: $(loadavg)"
