@@ -163,7 +163,9 @@ void SitePeer::addSendChains() {
   audioPay_ = makeElement("rtpopuspay");
   videoPay_ = makeElement("rtpvp8pay");
   const guint audioSsrc = g_random_int(), videoSsrc = g_random_int();
-  g_object_set(audioPay_, "pt", 111, "ssrc", audioSsrc, nullptr);
+  // The level extension is written by hand after the payloader; left to itself the payloader would
+  // enable it once the offer is applied and change its caps, which webrtcbin refuses.
+  g_object_set(audioPay_, "pt", 111, "ssrc", audioSsrc, "auto-header-extension", FALSE, nullptr);
   g_object_set(videoPay_, "pt", 96, "ssrc", videoSsrc, "picture-id-mode", 2 /* 15-bit */, nullptr);
   gst_bin_add_many(GST_BIN(bin_), audioPay_, videoPay_, nullptr);
   if (options_.source == Source::kProbe) {

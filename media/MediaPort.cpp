@@ -26,7 +26,7 @@ const char* kRequiredElements[] = {
     "videotestsrc", "audiotestsrc", "compositor",  "audiomixer",   "vp8enc",        "vp8dec",
     "rtpvp8pay",    "rtpvp8depay",  "opusenc",     "opusdec",      "rtpopuspay",    "rtpopusdepay",
     "videoconvert", "videoscale",   "textoverlay", "audioconvert", "audioresample", "tee",
-    "queue",        "capsfilter",   "fakesink"};
+    "queue",        "capsfilter",   "fakesink",    "valve"};
 
 // IPv4 addresses of every interface that is up, loopback included: what libnice would gather on
 // by itself, plus loopback, which it skips.

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "mcu/core/LayoutEngine.hpp"
 
@@ -32,8 +33,10 @@ constexpr guint8 kAudioLevelExtId = 1;
 const char* kOpusRtpCaps =
     "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
     "encoding-params=(string)2,extmap-1=(string)urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+// goog-remb: browsers then report what their link carries (REMB), which picks their rung.
 const char* kVp8RtpCaps =
-    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000";
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
+    "rtcp-fb-goog-remb=(boolean)true";
 // The third m-line: the room's shared screen, received only. Its own payload type tells its
 // packets from the camera's in the bundle whatever webrtcbin makes of their SSRC, and so picks
 // the decode chain (and Chromium keeps offered payload types per m-line).
@@ -47,6 +50,9 @@ constexpr gint64 kTalkerUpdateUs = 100 * 1000;
 // A demoted talker's leg leaves its old slot's mix for the shared one only after this long: the
 // shared mix may still hold its voice in the encoder and the queues (tens of milliseconds).
 constexpr gint64 kLeaveDrainUs = 300 * 1000;
+// Receiver reports about a viewer's video are summed up (worst loss) over this long before the
+// viewer's rung is reconsidered.
+constexpr gint64 kLossWindowUs = 900 * 1000;
 // A share whose frames stopped this long has ended (the browser replaced its track with none):
 // a static screen still sends a frame every second or so.
 constexpr gint64 kShareTimeoutUs = 2 * G_USEC_PER_SEC;
@@ -152,7 +158,14 @@ struct Mixer::Room {
   GstPadRef videoSink;              // or they keep it (and its threads) alive
   std::optional<Branch> audioSend;  // a mix's Opus tee -> this room's webrtcbin
   int audioMix = -1;                // the mix audioSend hangs on (-1: none yet)
-  std::optional<Branch> videoSend;  // encoder tee -> this room's webrtcbin
+  std::optional<Branch> videoSend;  // a rung's encoder tee -> this room's webrtcbin
+  int videoRung = -1;               // the rung videoSend hangs on (-1: none yet)
+  guint videoSsrc = 0;              // ours, as its receiver reports name it
+  std::optional<core::RungSelector> rungChoice;  // from its link's reports, once connected
+  // Receiver reports about our video, gathered for a second: a peer may send several per
+  // interval (one per SSRC of its own), and only the first of them counts the new losses.
+  double lossSince = 0;
+  std::optional<gint64> lossWindowStartUs;
   std::shared_ptr<AudioGate> gate;
   Source camera;
   Source share;
@@ -217,6 +230,32 @@ struct Mixer::ShareProbe {
   core::Executor& strand;
   core::ParticipantId id;
   std::shared_ptr<ShareActivity> activity;
+};
+
+// One encoding of the composite: raw composite -> queue -> valve -> [videoscale -> caps] ->
+// vp8enc -> tee. The valve is closed while no viewer is on the rung, so an unused rung costs
+// nothing. Keyframe requests (PLI/FIR, joins, switches) are rate-limited per rung.
+struct Mixer::Rung {
+  int index = 0;
+  int width = 0;
+  int height = 0;
+  int kbps = 0;
+  GstElement* valve = nullptr;
+  GstElement* encoder = nullptr;
+  GstElement* tee = nullptr;
+  int viewers = 0;  // strand
+  gint64 keyframeWindowUs = 0;
+  std::atomic<gint64> lastKeyframeUs{0};
+  std::atomic<bool> keyframePending{false};
+  std::atomic<std::uint64_t> bytes{0};
+};
+
+// What a room's RTCP handler needs: its own video SSRC to find its report blocks.
+struct Mixer::FeedbackProbe {
+  std::weak_ptr<Mixer> mixer;
+  core::Executor& strand;
+  core::ParticipantId id;
+  guint ssrc = 0;
 };
 
 // What a GStreamer callback needs to find its way back: weak references only.
@@ -304,8 +343,8 @@ void Mixer::build() {
   GST_INFO("meeting=%s mixer started", meeting_.c_str());
 }
 
-// background -> compositor -> textoverlay(notice) -> queue -> vp8enc -> tee: the one encoder
-// every viewer shares, and the one notice line drawn for all of them.
+// background -> compositor -> textoverlay(notice) -> tee -> one encoder per rung: the encoders
+// every viewer shares (one per size, not per viewer), and the one notice line drawn for all.
 void Mixer::buildVideoOutput() {
   const auto& v = config_.video;
   GstElement* bg = add("videotestsrc", "bg");
@@ -313,8 +352,12 @@ void Mixer::buildVideoOutput() {
   GstElement* bgCaps = add("capsfilter", "bg-caps");
   g_object_set(bgCaps, "caps", capsFromString(videoCaps(v.width, v.height, v.fps)).get(), nullptr);
   compositor_ = add("compositor", "compositor");
+  // start-time-selection=first, as for the audio mixes: an aggregate before the background's
+  // first frame would find every pad inactive and end the composite for good (a meeting whose
+  // rooms then never get a picture).
   g_object_set(compositor_, "background", 1 /* black */, "ignore-inactive-pads", TRUE,
-               "min-upstream-latency", kAggregatorLatency, nullptr);
+               "min-upstream-latency", kAggregatorLatency, "start-time-selection", 1 /* first */,
+               nullptr);
   GstElement* outCaps = add("capsfilter", "composite-caps");
   g_object_set(outCaps, "caps", capsFromString(videoCaps(v.width, v.height, v.fps)).get(), nullptr);
   // Silent (a plain pass-through) while there is no notice. Text is rendered once per change and
@@ -326,41 +369,81 @@ void Mixer::buildVideoOutput() {
                "line-alignment", 1 /* center */, "shaded-background", TRUE, "auto-resize", FALSE,
                "wait-text", FALSE, "font-desc", noticeFont.c_str(), "ypad",
                std::max(2, v.height / 72), nullptr);
-  GstElement* queue = add("queue", "encode-queue");
-  g_object_set(queue, "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", 0, "leaky",
-               2 /* downstream */, nullptr);
-  encoder_ = add("vp8enc", "vp8enc");
-  g_object_set(encoder_, "deadline", G_GINT64_CONSTANT(1), "cpu-used", v.vp8CpuUsed, "end-usage",
-               1 /* cbr */, "target-bitrate", v.bitrateKbps * 1000, "keyframe-max-dist",
-               std::max(1, v.keyframeIntervalMs * v.fps / 1000), "lag-in-frames", 0,
-               "error-resilient", 1, "threads", 2, nullptr);
-  videoTee_ = add("tee", "video-tee");
-  g_object_set(videoTee_, "allow-not-linked", TRUE, nullptr);
-
+  compositeTee_ = add("tee", "composite-tee");
+  g_object_set(compositeTee_, "allow-not-linked", TRUE, nullptr);
   GstPadRef bgPad = adopt(gst_element_request_pad_simple(compositor_, "sink_%u"));
   g_object_set(bgPad.get(), "zorder", 0u, nullptr);
   if (!gst_element_link(bg, bgCaps) ||
       gst_pad_link(adopt(gst_element_get_static_pad(bgCaps, "src")).get(), bgPad.get()) !=
           GST_PAD_LINK_OK ||
-      !gst_element_link_many(compositor_, outCaps, notice_, queue, encoder_, videoTee_, nullptr)) {
+      !gst_element_link_many(compositor_, outCaps, notice_, compositeTee_, nullptr)) {
     throw std::runtime_error("cannot link the composite video chain");
   }
-  GstPadRef encSrc = adopt(gst_element_get_static_pad(encoder_, "src"));
-  gst_pad_add_probe(encSrc.get(),
-                    GstPadProbeType(GST_PAD_PROBE_TYPE_EVENT_UPSTREAM | GST_PAD_PROBE_TYPE_BUFFER),
-                    &Mixer::onKeyframeRequest, this, nullptr);
+  buildRung(0, v.width, v.height, v.bitrateKbps, compositeTee_);
+  for (const auto& r : v.rungs) {
+    if (r.width < v.width && r.height < v.height) {
+      buildRung(int(rungs_.size()), r.width, r.height, r.bitrateKbps, compositeTee_);
+    }
+  }
 }
 
-// Keyframe requests from every viewer (PLI/FIR, joins) reach the one shared encoder: let one
-// through per keyframeMinIntervalMs and remember the rest, which the next frame after the window
-// then serves. The probe's `this` is safe: the pad dies with the pipeline, before the Mixer.
+// The composite's own size needs no scaling; smaller rungs scale the raw composite once each.
+void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* source) {
+  const auto& v = config_.video;
+  auto rung = std::make_unique<Rung>();
+  rung->index = index;
+  rung->width = width;
+  rung->height = height;
+  rung->kbps = kbps;
+  rung->keyframeWindowUs = gint64(v.keyframeMinIntervalMs) * 1000;
+  const std::string p = "rung" + std::to_string(index) + "-";
+  GstElement* queue = add("queue", p + "queue");
+  g_object_set(queue, "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", 0, "leaky",
+               2 /* downstream */, nullptr);
+  rung->valve = add("valve", p + "valve");
+  g_object_set(rung->valve, "drop", TRUE, nullptr);
+  std::vector<GstElement*> chain = {queue, rung->valve};
+  if (index > 0) {
+    chain.push_back(add("videoscale", p + "scale"));
+    GstElement* caps = add("capsfilter", p + "caps");
+    g_object_set(caps, "caps", capsFromString(videoCaps(width, height, v.fps)).get(), nullptr);
+    chain.push_back(caps);
+  }
+  rung->encoder = add("vp8enc", p + "vp8enc");
+  // Smaller pictures encode fast enough on one thread.
+  g_object_set(rung->encoder, "deadline", G_GINT64_CONSTANT(1), "cpu-used", v.vp8CpuUsed,
+               "end-usage", 1 /* cbr */, "target-bitrate", kbps * 1000, "keyframe-max-dist",
+               std::max(1, v.keyframeIntervalMs * v.fps / 1000), "lag-in-frames", 0,
+               "error-resilient", 1, "threads", width * height > 640 * 360 ? 2 : 1, nullptr);
+  chain.push_back(rung->encoder);
+  rung->tee = add("tee", p + "tee");
+  g_object_set(rung->tee, "allow-not-linked", TRUE, nullptr);
+  chain.push_back(rung->tee);
+  GstPadRef teeSrc = adopt(gst_element_request_pad_simple(source, "src_%u"));
+  if (gst_pad_link(teeSrc.get(), adopt(gst_element_get_static_pad(queue, "sink")).get()) !=
+      GST_PAD_LINK_OK) {
+    throw std::runtime_error("cannot link a rung");
+  }
+  for (std::size_t i = 0; i + 1 < chain.size(); ++i) {
+    if (!gst_element_link(chain[i], chain[i + 1])) throw std::runtime_error("cannot link a rung");
+  }
+  GstPadRef encSrc = adopt(gst_element_get_static_pad(rung->encoder, "src"));
+  gst_pad_add_probe(encSrc.get(),
+                    GstPadProbeType(GST_PAD_PROBE_TYPE_EVENT_UPSTREAM | GST_PAD_PROBE_TYPE_BUFFER),
+                    &Mixer::onKeyframeRequest, rung.get(), nullptr);
+  rungs_.push_back(std::move(rung));
+}
+
+// Keyframe requests from a rung's viewers (PLI/FIR, joins, switches) reach its one encoder: let
+// one through per keyframeMinIntervalMs and remember the rest, which the next frame after the
+// window then serves. The probe also counts what the rung sends. Its Rung outlives the pipeline.
 GstPadProbeReturn Mixer::onKeyframeRequest(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
-  auto* self = static_cast<Mixer*>(data);
+  auto* rung = static_cast<Rung*>(data);
   const gint64 now = g_get_monotonic_time();
-  const gint64 window = gint64(self->config_.video.keyframeMinIntervalMs) * 1000;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    if (self->keyframePending_ && now - self->lastKeyframeUs_ >= window) {
-      self->keyframePending_ = false;
+    rung->bytes += gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (rung->keyframePending && now - rung->lastKeyframeUs >= rung->keyframeWindowUs) {
+      rung->keyframePending = false;
       // Goes through this probe again as an event, which then opens the next window.
       gst_pad_send_event(pad,
                          gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
@@ -369,16 +452,16 @@ GstPadProbeReturn Mixer::onKeyframeRequest(GstPad* pad, GstPadProbeInfo* info, g
   }
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
   if (!gst_video_event_is_force_key_unit(event)) return GST_PAD_PROBE_OK;
-  if (now - self->lastKeyframeUs_ < window) {
-    self->keyframePending_ = true;
+  if (now - rung->lastKeyframeUs < rung->keyframeWindowUs) {
+    rung->keyframePending = true;
     return GST_PAD_PROBE_DROP;
   }
-  self->lastKeyframeUs_ = now;
+  rung->lastKeyframeUs = now;
   return GST_PAD_PROBE_OK;
 }
 
-void Mixer::requestKeyframe() {
-  GstPadRef encSrc = adopt(gst_element_get_static_pad(encoder_, "src"));
+void Mixer::requestKeyframe(Rung& rung) {
+  GstPadRef encSrc = adopt(gst_element_get_static_pad(rung.encoder, "src"));
   gst_pad_send_event(encSrc.get(),
                      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 }
@@ -454,6 +537,7 @@ void Mixer::buildAudioSend(Room& room) {
 void Mixer::buildVideoSend(Room& room) {
   const std::string p = room.prefix;
   const guint ssrc = g_random_int();
+  room.videoSsrc = ssrc;
   GstElement* pay = add("rtpvp8pay", p + "vp8pay");
   g_object_set(pay, "pt", kVideoPayload, "picture-id-mode", 2 /* 15-bit */, "ssrc", ssrc, nullptr);
   room.videoSink = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
@@ -494,11 +578,7 @@ void Mixer::addShareTransceiver(Room& room) {
 // branch from a shared element into it would stall that element. A viewer that is not connected
 // costs nothing.
 void Mixer::attachLeg(Room& room) {
-  if (room.videoSend && !room.videoSend->teePad) {
-    room.videoSend->teePad = adopt(gst_element_request_pad_simple(videoTee_, "src_%u"));
-    GstPadRef sink = adopt(gst_element_get_static_pad(room.videoSend->elements.front(), "sink"));
-    gst_pad_link(room.videoSend->teePad.get(), sink.get());
-  }
+  routeVideo(room, room.rungChoice ? room.rungChoice->rung() : 0);
   routeAudio(room, talkers_.slotOf(room.id).value_or(sharedMix()));
 }
 
@@ -617,8 +697,11 @@ void Mixer::onIceConnectionState(GObject* webrtc, GParamSpec*, gpointer data) {
 void Mixer::startSending(Room& room) {
   if (room.connected) return;
   room.connected = true;
+  std::vector<int> kbps;
+  for (const auto& r : rungs_) kbps.push_back(r->kbps);
+  room.rungChoice.emplace(kbps, 0, std::chrono::milliseconds(g_get_monotonic_time() / 1000));
+  watchFeedback(room);
   attachLeg(room);
-  requestKeyframe();  // the new viewer needs a picture now, not at the next periodic keyframe
 }
 
 void Mixer::legState(const core::ParticipantId& id, core::LegState state) {
@@ -988,6 +1071,137 @@ void Mixer::setAudioMuted(const core::ParticipantId& id, bool muted) {
            muted ? "muted" : "unmuted");
 }
 
+// ------------------------------------------------------------------------------- rungs
+
+// Hangs a connected room's video leg on a rung's encoder tee. Its payloader stays (one RTP stream
+// whatever the rung); frames reach it from the new rung's next keyframe on, which is asked for
+// now, so the room's decoder never sees a frame from another encoder's references.
+void Mixer::routeVideo(Room& room, int rung) {
+  if (!room.connected || !room.videoSend) return;  // attachLeg() routes it once connected
+  Branch& leg = *room.videoSend;
+  if (leg.teePad && room.videoRung == rung) return;
+  if (leg.teePad) {
+    leaveRung(room);
+    GstElement* tee = gst_pad_get_parent_element(leg.teePad.get());
+    if (tee) {
+      gst_element_release_request_pad(tee, leg.teePad.get());
+      gst_object_unref(tee);
+    }
+  }
+  Rung& r = *rungs_[std::size_t(rung)];
+  if (r.viewers++ == 0) g_object_set(r.valve, "drop", FALSE, nullptr);
+  leg.teePad = adopt(gst_element_request_pad_simple(r.tee, "src_%u"));
+  gst_pad_add_probe(
+      leg.teePad.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer) {
+        return GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT)
+                   ? GST_PAD_PROBE_DROP
+                   : GST_PAD_PROBE_REMOVE;  // the keyframe passes; so does all that follows
+      },
+      nullptr, nullptr);
+  gst_pad_link(leg.teePad.get(),
+               adopt(gst_element_get_static_pad(leg.elements.front(), "sink")).get());
+  room.videoRung = rung;
+  requestKeyframe(r);
+  GST_INFO("meeting=%s participant=%s receives rung %d (%dx%d)", meeting_.c_str(), room.id.c_str(),
+           rung, r.width, r.height);
+}
+
+// The room's leg leaves its rung; the last viewer to leave closes the rung's valve.
+void Mixer::leaveRung(Room& room) {
+  if (room.videoRung < 0) return;
+  Rung& r = *rungs_[std::size_t(room.videoRung)];
+  if (--r.viewers == 0) g_object_set(r.valve, "drop", TRUE, nullptr);
+  room.videoRung = -1;
+}
+
+// The room's RTCP as its webrtcbin's session receives it (decrypted): receiver reports about our
+// video and REMB estimates. One handler per room, called per RTCP packet (about once a second),
+// posting only what it found.
+void Mixer::watchFeedback(Room& room) {
+  GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(room.webrtc), "rtpbin");
+  if (!rtpbin) return;
+  GObject* session = nullptr;
+  g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
+  gst_object_unref(rtpbin);
+  if (!session) return;
+  if (g_signal_lookup("on-receiving-rtcp", G_OBJECT_TYPE(session)) != 0) {
+    g_signal_connect_data(
+        session, "on-receiving-rtcp", G_CALLBACK(&Mixer::onRtcp),
+        new FeedbackProbe{weak_from_this(), strand_, room.id, room.videoSsrc},
+        [](gpointer d, GClosure*) { delete static_cast<FeedbackProbe*>(d); }, GConnectFlags(0));
+  }
+  g_object_unref(session);
+}
+
+void Mixer::onRtcp(GObject*, GstBuffer* buffer, gpointer data) {
+  auto* probe = static_cast<FeedbackProbe*>(data);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  if (!gst_rtcp_buffer_map(buffer, GST_MAP_READ, &rtcp)) return;
+  std::optional<double> loss;
+  std::optional<int> estimate;
+  GstRTCPPacket packet;
+  for (bool more = gst_rtcp_buffer_get_first_packet(&rtcp, &packet); more;
+       more = gst_rtcp_packet_move_to_next(&packet)) {
+    const GstRTCPType type = gst_rtcp_packet_get_type(&packet);
+    if (type == GST_RTCP_TYPE_RR || type == GST_RTCP_TYPE_SR) {
+      for (guint i = 0; i < gst_rtcp_packet_get_rb_count(&packet); ++i) {
+        guint32 ssrc = 0, highest = 0, jitter = 0, lsr = 0, dlsr = 0;
+        guint8 fraction = 0;
+        gint32 lost = 0;
+        gst_rtcp_packet_get_rb(&packet, i, &ssrc, &fraction, &lost, &highest, &jitter, &lsr, &dlsr);
+        if (ssrc == probe->ssrc) loss = fraction / 256.0;
+      }
+    } else if (type == GST_RTCP_TYPE_PSFB &&
+               gst_rtcp_packet_fb_get_type(&packet) == GST_RTCP_PSFB_TYPE_AFB) {
+      // REMB: "REMB", SSRC count, 6-bit exponent and 18-bit mantissa of the bitrate.
+      const guint8* fci = gst_rtcp_packet_fb_get_fci(&packet);
+      if (fci && gst_rtcp_packet_fb_get_fci_length(&packet) >= 2 &&
+          std::memcmp(fci, "REMB", 4) == 0) {
+        const int exponent = fci[5] >> 2;
+        const guint64 mantissa = (guint64(fci[5] & 3) << 16) | (guint64(fci[6]) << 8) | fci[7];
+        estimate = int(std::min<guint64>((mantissa << exponent) / 1000, G_MAXINT));
+      }
+    }
+  }
+  gst_rtcp_buffer_unmap(&rtcp);
+  if (!loss && !estimate) return;
+  postWeak(probe->strand, probe->mixer,
+           [id = probe->id, loss, estimate](Mixer& m) { m.onFeedback(id, loss, estimate); });
+}
+
+void Mixer::onFeedback(const core::ParticipantId& id, std::optional<double> loss,
+                       std::optional<int> estimateKbps) {
+  Room* room = find(id);
+  if (!room || !room->rungChoice) return;
+  const gint64 nowUs = g_get_monotonic_time();
+  const std::chrono::milliseconds now(nowUs / 1000);
+  if (loss) {
+    room->lossSince = std::max(room->lossSince, *loss);
+    if (!room->lossWindowStartUs) room->lossWindowStartUs = nowUs;
+    if (nowUs - *room->lossWindowStartUs >= kLossWindowUs) {
+      room->rungChoice->onLoss(room->lossSince, now);
+      room->lossSince = 0;
+      room->lossWindowStartUs.reset();
+    }
+  }
+  if (estimateKbps) room->rungChoice->onEstimate(*estimateKbps, now);
+  const int rung = room->rungChoice->update(now);
+  if (rung != room->videoRung) routeVideo(*room, rung);
+}
+
+std::optional<int> Mixer::rungOf(const core::ParticipantId& id) const {
+  auto it = rooms_.find(id);
+  if (it == rooms_.end() || it->second->videoRung < 0) return std::nullopt;
+  return it->second->videoRung;
+}
+
+std::vector<Mixer::RungStats> Mixer::rungStats() const {
+  std::vector<RungStats> out;
+  for (const auto& r : rungs_) out.push_back({r->width, r->height, r->viewers, r->bytes.load()});
+  return out;
+}
+
 // ------------------------------------------------------------------------------- top-K audio
 
 // K slot mixes and the shared one, built with the pipeline and running from its start: silence
@@ -1003,8 +1217,12 @@ void Mixer::buildMixes() {
     g_object_set(silenceCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
     Mix mix;
     mix.mixer = add("audiomixer", p + "audiomixer");
+    // start-time-selection=first: with ignore-inactive-pads, an aggregate that ran before the
+    // silence's first buffer found every pad inactive, took that for the end of the stream and
+    // ended the mix for good (its listeners heard nothing, intermittently, from the start).
+    // Starting at the first buffer means the silence pad is active from the first aggregate on.
     g_object_set(mix.mixer, "ignore-inactive-pads", TRUE, "min-upstream-latency",
-                 kAggregatorLatency, nullptr);
+                 kAggregatorLatency, "start-time-selection", 1 /* first */, nullptr);
     GstElement* mixCaps = add("capsfilter", p + "caps");
     g_object_set(mixCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
     GstElement* enc = add("opusenc", p + "opusenc");
@@ -1218,6 +1436,7 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
     detachBranch(b);
     doomed.insert(doomed.end(), b.elements.begin(), b.elements.end());
   };
+  leaveRung(*room);
   for (std::optional<Branch>* b :
        {&room->audioSend, &room->videoSend, &room->camera.view, &room->share.view}) {
     if (*b) take(**b);

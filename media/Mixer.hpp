@@ -21,6 +21,7 @@
 #include "mcu/core/Config.hpp"
 #include "mcu/core/Executor.hpp"
 #include "mcu/core/Ports.hpp"
+#include "mcu/core/RungSelector.hpp"
 #include "mcu/core/TalkerSelector.hpp"
 #include "media/GstRef.hpp"
 
@@ -62,6 +63,15 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   const std::vector<std::optional<std::string>>& talkers() const { return talkers_.slots(); }
   // Whose audio is being decoded now: the talkers, and rooms that send no RFC 6464 level.
   std::vector<core::ParticipantId> decodingAudio() const;
+  // The rung a room receives (0 = the full-size composite), nullopt before it is connected.
+  std::optional<int> rungOf(const core::ParticipantId& id) const;
+  struct RungStats {
+    int width = 0;
+    int height = 0;
+    int viewers = 0;
+    std::uint64_t bytes = 0;  // encoded since the meeting started
+  };
+  std::vector<RungStats> rungStats() const;
 
  private:
   struct Branch {
@@ -71,6 +81,8 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
     GstElement* aggregator = nullptr;
   };
   struct Room;
+  struct Rung;
+  struct FeedbackProbe;
   struct SignalContext;
   struct LevelMeter;
   struct AudioGate;
@@ -122,6 +134,14 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void linkTalkerInputs(Room& room, int slot);
   void unlinkAudioInputs(const core::ParticipantId& id);
   void routeAudio(Room& room, int mix);
+  // Rungs (strand).
+  void buildRung(int index, int width, int height, int kbps, GstElement* source);
+  void routeVideo(Room& room, int rung);
+  void leaveRung(Room& room);
+  void watchFeedback(Room& room);
+  void onFeedback(const core::ParticipantId& id, std::optional<double> loss,
+                  std::optional<int> estimateKbps);
+  static void onRtcp(GObject* session, GstBuffer* buffer, gpointer data);
   int sharedMix() const { return int(mixes_.size()) - 1; }
   void applyTile(Room& room, Source& source, const core::TilePlacement* placement);
   void showSource(Room& room, Source& source);
@@ -152,7 +172,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void stopShareWatch();
   void legState(const core::ParticipantId& id, core::LegState state);
   void pipelineError(const std::string& source, const std::string& message);
-  void requestKeyframe();
+  static void requestKeyframe(Rung& rung);
 
   // Posts fn to run on the strand if the mixer is still alive and running then. postWeak is for
   // callbacks that must not hold the mixer alive (they only have a weak reference).
@@ -169,9 +189,9 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   core::MediaEvents* events_;
   GstElementRef pipeline_;
   GstElement* compositor_ = nullptr;
-  GstElement* encoder_ = nullptr;
-  GstElement* videoTee_ = nullptr;
-  GstElement* notice_ = nullptr;     // textoverlay on the composite, silent while empty
+  GstElement* compositeTee_ = nullptr;        // the raw composite, into every rung
+  std::vector<std::unique_ptr<Rung>> rungs_;  // best first; stable addresses for probes
+  GstElement* notice_ = nullptr;              // textoverlay on the composite, silent while empty
   GstClockID shareWatch_ = nullptr;  // periodic check for ended shares, only while one is live
   std::map<core::ParticipantId, std::shared_ptr<Room>> rooms_;
   std::vector<Mix> mixes_;  // K slot mixes, then the shared one
@@ -182,8 +202,6 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   std::map<core::ParticipantId, gint64> leavingTalkers_;
   std::map<std::pair<core::ParticipantId, int>, Branch> audioBranches_;  // (room, mix index)
   std::atomic<bool> stopped_{false};
-  std::atomic<gint64> lastKeyframeUs_{0};
-  std::atomic<bool> keyframePending_{false};
 };
 
 }  // namespace mcu::media

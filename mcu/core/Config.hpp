@@ -35,6 +35,16 @@ struct Config {
     int keyframeMinIntervalMs = 500;  // rate limit for keyframe requests from viewers
     int vp8CpuUsed = 8;
     std::string labelFont = "DejaVu Sans Bold";
+    // The composite is encoded once per rung; each viewer gets the rung its link carries. The
+    // composite's own size and bitrate (above) is the top rung; these come below it, best first.
+    // A rung not smaller than the composite is ignored.
+    struct Rung {
+      int width = 0;
+      int height = 0;
+      int bitrateKbps = 0;
+      bool operator==(const Rung&) const = default;
+    };
+    std::vector<Rung> rungs = {{640, 360, 450}, {320, 180, 150}};
   } video;
   struct Audio {
     int bitrateKbps = 32;

@@ -75,6 +75,7 @@ void readServer(const json& j, core::Config::Server& s) {
 }
 
 void readVideo(const json& j, core::Config::Video& v) {
+  json unusedRungs;  // read below: an array of objects
   Section(j, "video")
       .get("width", v.width)
       .get("height", v.height)
@@ -84,7 +85,27 @@ void readVideo(const json& j, core::Config::Video& v) {
       .get("keyframeMinIntervalMs", v.keyframeMinIntervalMs)
       .get("vp8CpuUsed", v.vp8CpuUsed)
       .get("labelFont", v.labelFont)
+      .get("rungs", unusedRungs)
       .done();
+  if (j.contains("rungs")) {
+    const json& rungs = j.at("rungs");
+    if (!rungs.is_array()) throw std::runtime_error("video.rungs: expected an array");
+    v.rungs.clear();
+    for (const auto& r : rungs) {
+      core::Config::Video::Rung rung;
+      Section(r, "video.rungs[]")
+          .get("width", rung.width)
+          .get("height", rung.height)
+          .get("bitrateKbps", rung.bitrateKbps)
+          .done();
+      if (rung.width < 64 || rung.height < 36 || rung.width % 2 || rung.height % 2 ||
+          rung.bitrateKbps < 30) {
+        throw std::runtime_error(
+            "video.rungs[]: width/height even and at least 64x36, bitrateKbps at least 30");
+      }
+      v.rungs.push_back(rung);
+    }
+  }
   if (v.width < 160 || v.height < 90 || v.width % 2 || v.height % 2) {
     throw std::runtime_error("video: width/height must be even and at least 160x90");
   }

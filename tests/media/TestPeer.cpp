@@ -138,7 +138,10 @@ void TestPeer::start() {
   gst_caps_unref(raw);
   GstElement* aenc = make("opusenc", "aenc");
   GstElement* apay = make("rtpopuspay", "apay");
-  g_object_set(apay, "pt", 111, nullptr);
+  // Not auto-header-extension: it would enable the offer's ssrc-audio-level itself once the offer
+  // is applied and change its caps mid-stream, which webrtcbin refuses (the level is written by
+  // onAudioPacketOut instead).
+  g_object_set(apay, "pt", 111, "auto-header-extension", FALSE, nullptr);
   GstElement* vsrc = make("videotestsrc", "vsrc");
   g_object_set(vsrc, "is-live", TRUE, "pattern", 17 /* solid-color */, "foreground-color",
                guint(0xff000000u | options_.colour), nullptr);
@@ -181,6 +184,7 @@ void TestPeer::start() {
   if (options_.shareColour) buildShare(*options_.shareColour);
 
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&TestPeer::onPadAdded), this);
+  g_signal_connect(pipeline_, "deep-element-added", G_CALLBACK(&TestPeer::onElementAdded), this);
   g_signal_connect(webrtc_, "on-ice-candidate", G_CALLBACK(&TestPeer::onIceCandidate), this);
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     throw std::runtime_error("peer pipeline failed to start");
@@ -253,6 +257,25 @@ void TestPeer::stop() {
   webrtc_ = nullptr;
   tone_ = nullptr;
   shareValve_ = nullptr;
+}
+
+// webrtcbin's nicesrc is made when the offer is applied: hook what it receives.
+void TestPeer::onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer data) {
+  GstElementFactory* f = gst_element_get_factory(element);
+  if (!f || std::string(GST_OBJECT_NAME(f)) != "nicesrc") return;
+  GstPad* src = gst_element_get_static_pad(element, "src");
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, &TestPeer::onNetworkPacket, data, nullptr);
+  gst_object_unref(src);
+}
+
+GstPadProbeReturn TestPeer::onNetworkPacket(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  const double loss = self->receiveLoss_;
+  if (loss <= 0) return GST_PAD_PROBE_OK;
+  // A small LCG: deterministic per peer, no locking, good enough to spread the drops.
+  const unsigned next = self->lossSeed_ * 1103515245u + 12345u;
+  self->lossSeed_ = next;
+  return double((next >> 8) & 0xffff) / 65536.0 < loss ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn TestPeer::onKeyframeRequest(GstPad*, GstPadProbeInfo* info, gpointer data) {

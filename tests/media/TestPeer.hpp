@@ -74,6 +74,9 @@ class TestPeer {
   void stopShare();
   // The microphone's level from now on (0 = silent).
   void setToneVolume(double volume);
+  // A lossy downlink from now on: this fraction of the packets arriving from the network (every
+  // kind, after ICE) is dropped before webrtcbin sees them, so its receiver reports show the loss.
+  void setReceiveLoss(double fraction) { receiveLoss_ = fraction; }
 
   const std::string& name() const { return name_; }
   int framesReceived() const { return frames_; }
@@ -93,6 +96,8 @@ class TestPeer {
   static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
   static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
   static GstPadProbeReturn onVideoPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static void onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer self);
+  static GstPadProbeReturn onNetworkPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onKeyframeRequest(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onMicSamples(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpointer self);
@@ -112,6 +117,8 @@ class TestPeer {
   std::deque<std::int16_t> audio_;  // last second, 48 kHz mono
   std::atomic<int> frames_{0};
   std::atomic<int> keyframeRequests_{0};
+  std::atomic<double> receiveLoss_{0};
+  std::atomic<unsigned> lossSeed_{12345};
   std::atomic<int> micLevel_{127};       // RFC 6464 level of the last 20 ms sent
   std::atomic<int> audioLevelExtId_{0};  // the offer's ssrc-audio-level id, 0 if none
   std::atomic<std::size_t> audioSamples_{0};

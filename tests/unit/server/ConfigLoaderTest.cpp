@@ -34,7 +34,8 @@ void expectSame(const Config::Server& a, const Config::Server& b) {
 
 void expectSame(const Config::Video& a, const Config::Video& b) {
   const auto& [width, height, fps, bitrateKbps, keyframeIntervalMs, keyframeMinIntervalMs,
-               vp8CpuUsed, labelFont] = a;
+               vp8CpuUsed, labelFont, rungs] = a;
+  EXPECT_EQ(rungs, b.rungs) << "video.rungs";
   EXPECT_EQ(width, b.width) << "video.width";
   EXPECT_EQ(height, b.height) << "video.height";
   EXPECT_EQ(fps, b.fps) << "video.fps";
@@ -282,6 +283,8 @@ TEST(ParseConfigTest, UnknownKeyInEachSectionRejectedWithItsPath) {
       {R"({"limits": {"maxRooms": 4}})", "limits", "'maxRooms'"},
       {R"({"meetings": [{"code": "a", "titel": "x"}]})", "meetings[]", "'titel'"},
       {R"({"metrics": {"bearer": "x"}})", "metrics", "'bearer'"},
+      {R"({"video": {"rungs": [{"width": 320, "height": 180, "kbps": 1}]}})", "video.rungs[]",
+       "'kbps'"},
   };
   for (const auto& c : cases) {
     const std::string e = parseError(c.text);
@@ -289,6 +292,24 @@ TEST(ParseConfigTest, UnknownKeyInEachSectionRejectedWithItsPath) {
     EXPECT_NE(e.find("unknown key"), std::string::npos) << e;
     EXPECT_NE(e.find(c.key), std::string::npos) << e;
   }
+}
+
+TEST(ParseConfigTest, RungsAreReadAndBadOnesRefused) {
+  const auto c =
+      parseConfig(R"({"video": {"rungs": [{"width": 480, "height": 270, "bitrateKbps": 300}]}})");
+  ASSERT_EQ(c.video.rungs.size(), 1u);
+  EXPECT_EQ(c.video.rungs[0], (core::Config::Video::Rung{480, 270, 300}));
+  EXPECT_TRUE(parseConfig(R"({"video": {"rungs": []}})").video.rungs.empty());
+  EXPECT_NE(parseError(R"({"video": {"rungs": {}}})").find("video.rungs: expected an array"),
+            std::string::npos);
+  EXPECT_NE(
+      parseError(R"({"video": {"rungs": [{"width": 321, "height": 180, "bitrateKbps": 99}]}})")
+          .find("video.rungs[]"),
+      std::string::npos);
+  EXPECT_NE(
+      parseError(R"({"video": {"rungs": [{"width": 320, "height": 180, "bitrateKbps": 10}]}})")
+          .find("bitrateKbps"),
+      std::string::npos);
 }
 
 TEST(ParseConfigTest, KeysAreCaseSensitive) {

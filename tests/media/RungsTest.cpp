@@ -1,0 +1,63 @@
+// The composite encoded once per rung, and each viewer on the rung its link carries: a viewer
+// whose downlink loses packets ends on the small rung (its receiver reports say so), while the
+// others keep the full size.
+#include <gtest/gtest.h>
+
+#include "media/Mixer.hpp"
+#include "tests/media/MediaChecks.hpp"
+#include "tests/media/MediaHarness.hpp"
+
+namespace mcu::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<int> rungOf(MediaHarness& h, const core::ParticipantId& id) {
+  std::optional<int> rung;
+  h.onStrand([&] {
+    if (auto mixer = h.media().mixerFor("demo")) rung = mixer->rungOf(id);
+  });
+  return rung;
+}
+
+// The two rooms' tiles side by side, at the frame's own scale (the layout is one row, centred).
+bool showsTwoTiles(const TestPeer& peer, int width, int height) {
+  auto f = peer.lastFrame();
+  if (!f || f->width != width || f->height != height) return false;
+  const int y = height * 170 / 360;
+  return hueOf(f->mean(width / 4, y, 2)) == Hue::kRed &&
+         hueOf(f->mean(width * 3 / 4, y, 2)) == Hue::kGreen;
+}
+
+TEST(RungsMediaTest, AViewerOnALossyLinkMovesToTheSmallRungWhileTheOthersKeepTheFullSize) {
+  MediaHarness h(testConfig());  // 640x360, and the 320x180 rung below it
+  TestPeer& a = h.join(1, "Tỉnh Lào Cai", {0xff0000, 440});
+  TestPeer& b = h.join(2, "Xã Y Tý", {0x00ff00, 660});
+  for (TestPeer* p : {&a, &b}) {
+    ASSERT_TRUE(waitFor([&] { return showsTwoTiles(*p, 640, 360); }, 45s))
+        << p->name() << " " << dump(*p, "rungs-start-" + p->name());
+  }
+  const core::ParticipantId idA = h.participantId(1), idB = h.participantId(2);
+  EXPECT_EQ(rungOf(h, idA), 0);
+  EXPECT_EQ(rungOf(h, idB), 0);
+
+  b.setReceiveLoss(0.3);
+  EXPECT_TRUE(waitFor([&] { return rungOf(h, idB) == 1; }, 45s));
+  // The small rung's own keyframe starts it: the whole picture, at its size.
+  EXPECT_TRUE(waitFor([&] { return showsTwoTiles(b, 320, 180); }, 30s)) << dump(b, "rungs-small");
+  EXPECT_EQ(rungOf(h, idA), 0);
+  const int before = a.framesReceived();
+  EXPECT_TRUE(waitFor([&] {
+    return a.framesReceived() > before + 10 && showsTwoTiles(a, 640, 360);
+  })) << dump(a, "rungs-full");
+  std::vector<media::Mixer::RungStats> stats;
+  h.onStrand([&] { stats = h.media().mixerFor("demo")->rungStats(); });
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats[0].viewers, 1);
+  EXPECT_EQ(stats[1].viewers, 1);
+  EXPECT_GT(stats[1].bytes, 0u);
+  for (core::ConnectionId conn : {1, 2}) EXPECT_TRUE(h.errorsTo(conn).empty());
+}
+
+}  // namespace
+}  // namespace mcu::testing
