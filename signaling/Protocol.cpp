@@ -333,6 +333,9 @@ struct ToJson {
     return {{"type", "roll-call"}, {"open", m.open}};
   }
   json operator()(const core::NoticeMsg& m) const { return {{"type", "notice"}, {"text", m.text}}; }
+  json operator()(const core::VideoWantedMsg& m) const {
+    return {{"type", "video-wanted"}, {"wanted", m.wanted}};
+  }
   json operator()(const core::ErrorMsg& m) const {
     json out = withId("error", m.requestId);
     out["code"] = core::errorName(m.code);

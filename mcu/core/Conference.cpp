@@ -104,6 +104,7 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
   if (meeting.rollCallOpen) signal_.send(conn, RollCallMsg{true});
   if (!meeting.notice.empty()) signal_.send(conn, NoticeMsg{meeting.notice});
   applyLayout(meeting);
+  tellVideoWanted(meeting, participants_.at(id));  // a room that joins off screen, unchanged tiles
   stateChanged(meeting, true);
   armAnswerTimer(participants_.at(id));
 }
@@ -815,7 +816,18 @@ void Conference::applyLayout(LiveMeeting& meeting) {
   if (tiles == meeting.shownTiles) return;
   meeting.shownTiles = std::move(tiles);
   media_.setLayout(meeting.code, meeting.shownTiles);
+  for (const auto& id : meeting.order) tellVideoWanted(meeting, participants_.at(id));
   stateChanged(meeting);
+}
+
+// A room off screen is not decoded: tell it when that changes, so it can stop sending its camera
+// until it is shown again.
+void Conference::tellVideoWanted(const LiveMeeting& meeting, Participant& p) {
+  const bool shown = std::any_of(meeting.shownTiles.begin(), meeting.shownTiles.end(),
+                                 [&](const TilePlacement& t) { return t.participant == p.id; });
+  if (shown == p.videoWanted) return;
+  p.videoWanted = shown;
+  signal_.send(p.conn, VideoWantedMsg{shown});
 }
 
 std::vector<ConnectionId> Conference::connectionsIn(const LiveMeeting& meeting,

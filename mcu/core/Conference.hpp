@@ -95,6 +95,7 @@ class Conference : public MediaEvents {
     int level = kSilentLevel;
     bool sharing = false;
     bool rollCallAnswered = false;
+    bool videoWanted = true;  // its camera is on the composite (as the room was last told)
   };
   struct LiveMeeting {
     std::string code;
@@ -135,6 +136,7 @@ class Conference : public MediaEvents {
   LiveMeeting& liveMeeting(const std::string& code, const std::string& title, MeetingId meetingId);
   void dropIfIdle(const std::string& code);
   void applyLayout(LiveMeeting& meeting);
+  void tellVideoWanted(const LiveMeeting& meeting, Participant& participant);
   void updateEntry(LiveMeeting& meeting, Participant& p);
   void setChairMuted(LiveMeeting& meeting, Participant& p, bool muted);
   void runControl(Chair& chair, LiveMeeting& meeting, const ControlRequest& request);

@@ -60,7 +60,7 @@ struct Config {
     int maxPort = 0;
   } ice;
   struct Limits {
-    int maxRoomsPerMeeting = 25;
+    int maxRoomsPerMeeting = 200;
     int answerTimeoutMs = 15000;
     int maxNameLength = 64;
   } limits;

@@ -132,6 +132,11 @@ struct RollCallMsg {
 struct NoticeMsg {
   std::string text;
 };
+// Whether the room's camera is on the composite: off screen it is not decoded, so the room may
+// stop sending it (and must start again, with a keyframe, when it is wanted).
+struct VideoWantedMsg {
+  bool wanted = true;
+};
 struct OfferMsg {
   std::string sdp;
 };
@@ -166,6 +171,7 @@ struct ErrorMsg {
 using ServerMessage =
     std::variant<JoinedMsg, OfferMsg, CandidateMsg, ParticipantJoinedMsg, ParticipantLeftMsg,
                  ParticipantUpdatedMsg, MediaStateMsg, LeftMsg, AckMsg, ErrorMsg, WaitingMsg,
-                 MeetingEndedMsg, ChairJoinedMsg, MeetingStateMsg, RollCallMsg, NoticeMsg>;
+                 MeetingEndedMsg, ChairJoinedMsg, MeetingStateMsg, RollCallMsg, NoticeMsg,
+                 VideoWantedMsg>;
 
 }  // namespace mcu::core

@@ -94,6 +94,42 @@ describe('room page', { timeout: TEST_TIMEOUT }, () => {
     await until('B roster grows back to two', async () => (await rosterNames(B)).length === 2);
   });
 
+  test('a room told its camera is off the composite stops sending it, and sends it again when told', async (t) => {
+    const page = await openPage(browser, joinUrl(server.base, 'Xã Tả Phìn'));
+    t.after(async () => {
+      if (!t.passed) dumpLogs('video-wanted', page);
+      await page.context().close();
+    });
+    await waitForState(page, 'connected');
+    // The camera's frames sent so far (the screen's m-line has no track, so sends none).
+    const encoded = () => page.evaluate(async () => {
+      let n = 0;
+      (await window.mcuRoom.pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video') n = Math.max(n, s.framesEncoded ?? 0);
+      });
+      return n;
+    });
+    const growing = async (what) => {
+      const first = await until(`${what}: frames encoded`, encoded);
+      return until(`${what}: more frames encoded`, async () => ((await encoded()) > first ? 1 : 0));
+    };
+    // Stopped: two samples a second apart agree, and go on agreeing.
+    const stopped = () => until('the camera to stop', async () => {
+      const a = await encoded();
+      await page.waitForTimeout(1000);
+      return (await encoded()) === a ? 1 : 0;
+    });
+    await growing('at first');
+    await page.evaluate(() => window.mcuRoom.receive({ type: 'video-wanted', wanted: false }));
+    assert.equal(await page.evaluate(() => window.mcuRoom.cameraWanted), false);
+    await stopped();
+    const held = await encoded();
+    await page.waitForTimeout(1500);
+    assert.equal(await encoded(), held, 'the camera stays off while not wanted');
+    await page.evaluate(() => window.mcuRoom.receive({ type: 'video-wanted', wanted: true }));
+    await growing('wanted again');
+  });
+
   test('the language switch changes the state label to English', async (t) => {
     const page = await openPage(browser, joinUrl(server.base, 'Phòng Nội vụ'));
     t.after(async () => {

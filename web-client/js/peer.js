@@ -39,6 +39,7 @@ export class Peer {
     if (this.closed) return;
     this.send({ type: 'answer', sdp: pc.localDescription.sdp });
     this.answerSent = true;
+    if (this.cameraWanted === false) await this.setCameraWanted(false);
     for (const msg of this.localQueue.splice(0)) this.send(msg);
   }
 
@@ -78,6 +79,25 @@ export class Peer {
 
   get canShare() {
     return this.screenTransceiver != null && !this.closed;
+  }
+
+  // Whether the server wants our camera (it is on the composite). Off screen the server does not
+  // decode it, so we stop encoding and sending it; on screen again the browser starts with a
+  // keyframe. Applied once the camera's sender is negotiated, if it is not yet.
+  async setCameraWanted(wanted) {
+    this.cameraWanted = wanted;
+    const sender = this.pc.getTransceivers()
+      .find((tr) => tr !== this.screenTransceiver && tr.receiver.track.kind === 'video')?.sender;
+    if (!sender || this.closed) return;
+    try {
+      const params = sender.getParameters();
+      if (!params.encodings?.length) return; // answer() applies it once negotiated
+      if (params.encodings.every((enc) => enc.active === wanted)) return;
+      for (const enc of params.encodings) enc.active = wanted;
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn('camera sender parameters', err.message);
+    }
   }
 
   // Sends `track` (a getDisplayMedia video track) on the screen's m-line; null stops sending.

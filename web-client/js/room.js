@@ -73,6 +73,7 @@ const room = {
   rollCallAnswered: false,
   chairNotice: '', // the chair's notice text; '' = none
   screenTrack: null, // the shared screen while sharing
+  cameraWanted: true, // our camera is on the composite (video-wanted); false: not sent
 };
 const roster = new Roster($('roster'), $('roster-title'));
 
@@ -91,6 +92,9 @@ window.mcuRoom = {
   get sharing() { return room.screenTrack?.readyState === 'live'; },
   get canShare() { return canShare(); },
   get notice() { return room.chairNotice; },
+  get cameraWanted() { return room.cameraWanted; },
+  // Test hook: a server message as if it had arrived on the socket.
+  receive(msg) { return onMessage(msg); },
 };
 
 // ---- screens and state -------------------------------------------------------------------
@@ -257,6 +261,7 @@ async function connect() {
   room.retryPending = false;
   teardown();
   const gen = ++room.generation;
+  room.cameraWanted = true; // a new session starts wanted; the server says otherwise if not
   if (room.attempt === 0) setState('connecting');
   else setState(room.state === 'failed' ? 'failed' : 'reconnecting');
   const sig = new Signaling(wsUrl());
@@ -341,9 +346,16 @@ function onMessage(msg) {
     case 'participant-left': return roster.remove(msg.participant);
     case 'roll-call': return onRollCall(msg);
     case 'notice': return onChairNotice(msg);
+    case 'video-wanted': return onVideoWanted(msg.wanted === true);
     case 'error': return onServerError(msg);
     default: return undefined;
   }
+}
+
+// The server does not decode our camera while we are off the composite: stop sending it then.
+function onVideoWanted(wanted) {
+  room.cameraWanted = wanted;
+  return room.peer?.setCameraWanted(wanted);
 }
 
 function onServerError(msg) {
@@ -387,6 +399,7 @@ function onOffer(sdp) {
       },
       onState: onPcState,
     });
+    room.peer.cameraWanted = room.cameraWanted; // told before the offer: applied on answering
     for (const c of room.earlyCandidates.splice(0)) room.peer.addRemoteCandidate(c);
   }
   const peer = room.peer;

@@ -215,11 +215,44 @@ TEST_F(ConferenceTest, FullMeetingRejectedUntilARoomLeaves) {
   EXPECT_EQ(conf().roster("demo").size(), 2u);
 }
 
-TEST_F(ConferenceTest, DefaultLimitAllows25Rooms) {
-  for (ConnectionId c = 1; c <= 25; ++c) join(c, "Room " + std::to_string(c));
+TEST_F(ConferenceTest, DefaultLimitAllows200RoomsOf25AreShown) {
+  for (ConnectionId c = 1; c <= 200; ++c) join(c, "Room " + std::to_string(c));
   EXPECT_EQ(media_.layouts.back().tiles.size(), 25u);
-  conf().join(26, 1, JoinRequest{"demo", "Room 26", {}});
-  EXPECT_EQ(onlyError(26).code, ErrorCode::kMeetingFull);
+  conf().join(201, 1, JoinRequest{"demo", "Room 201", {}});
+  EXPECT_EQ(onlyError(201).code, ErrorCode::kMeetingFull);
+}
+
+// Off screen a room is not decoded: it is told so (and told again when it is back on screen),
+// once per change, and only rooms whose state changed are told.
+TEST_F(ConferenceTest, RoomsOffScreenAreToldTheirCameraIsNotWantedAndBackOnScreenThatItIs) {
+  for (ConnectionId c = 1; c <= 25; ++c) join(c, "Room " + std::to_string(c));
+  for (ConnectionId c = 1; c <= 25; ++c) EXPECT_TRUE(signal_.to<VideoWantedMsg>(c).empty()) << c;
+  join(26, "Room 26");
+  join(27, "Room 27");
+  std::vector<ConnectionId> hidden;
+  for (ConnectionId c = 1; c <= 27; ++c) {
+    const auto told = signal_.to<VideoWantedMsg>(c);
+    if (told.empty()) continue;
+    ASSERT_EQ(told.size(), 1u) << c;
+    EXPECT_FALSE(told[0].wanted) << c;
+    hidden.push_back(c);
+  }
+  ASSERT_EQ(hidden.size(), 2u);
+  // A shown room leaves: one hidden room takes its pane and is told it is wanted again.
+  ConnectionId leaver = 1;
+  while (std::find(hidden.begin(), hidden.end(), leaver) != hidden.end()) ++leaver;
+  signal_.clear();
+  conf().leave(leaver, 9);
+  int toldWanted = 0;
+  for (ConnectionId c : hidden) {
+    for (const auto& m : signal_.to<VideoWantedMsg>(c)) toldWanted += m.wanted ? 1 : 0;
+  }
+  EXPECT_EQ(toldWanted, 1);
+  for (ConnectionId c = 1; c <= 27; ++c) {
+    if (std::find(hidden.begin(), hidden.end(), c) == hidden.end()) {
+      EXPECT_TRUE(signal_.to<VideoWantedMsg>(c).empty()) << c;
+    }
+  }
 }
 
 TEST_F(ConferenceTest, SecondJoinOnOneConnectionIsAlreadyJoined) {

@@ -393,6 +393,8 @@ TEST(ProtocolSerialize, ChairMessages) {
                             "role":"host","canControl":true})"));
   EXPECT_EQ(json::parse(serialize(core::RollCallMsg{true})),
             json::parse(R"({"type":"roll-call","open":true})"));
+  EXPECT_EQ(json::parse(serialize(core::VideoWantedMsg{false})),
+            (json{{"type", "video-wanted"}, {"wanted", false}}));
   EXPECT_EQ(json::parse(serialize(core::NoticeMsg{"Nghỉ"})),
             json::parse(R"({"type":"notice","text":"Nghỉ"})"));
 }
