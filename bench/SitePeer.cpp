@@ -13,6 +13,8 @@
 #include <regex>
 #include <stdexcept>
 
+#include "tests/media/AnswerOffer.hpp"
+
 namespace mcu::bench {
 
 namespace {
@@ -361,42 +363,14 @@ void SitePeer::onConnectionState(GstElement* webrtc, GParamSpec*, gpointer data)
 
 void SitePeer::handleOffer(const std::string& text) {
   audioLevelExt_ = audioLevelExtension(text);
-  GstSDPMessage* sdp = nullptr;
-  gst_sdp_message_new_from_text(text.c_str(), &sdp);
-  GstWebRTCSessionDescription* offer =
-      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-  GstPromise* promise = gst_promise_new_with_change_func(&SitePeer::onRemoteSet, this, nullptr);
-  g_signal_emit_by_name(webrtc_, "set-remote-description", offer, promise);
-  gst_webrtc_session_description_free(offer);
-}
-
-void SitePeer::onRemoteSet(GstPromise* promise, gpointer data) {
-  auto* self = static_cast<SitePeer*>(data);
-  gst_promise_unref(promise);
-  GstPromise* next = gst_promise_new_with_change_func(&SitePeer::onAnswerCreated, self, nullptr);
-  g_signal_emit_by_name(self->webrtc_, "create-answer", nullptr, next);
-}
-
-// Pitfall 4: a reply without an answer was seen; never pass it on.
-void SitePeer::onAnswerCreated(GstPromise* promise, gpointer data) {
-  auto* self = static_cast<SitePeer*>(data);
-  const GstStructure* reply = gst_promise_get_reply(promise);
-  GstWebRTCSessionDescription* answer = nullptr;
-  if (reply && gst_structure_has_field(reply, "answer")) {
-    gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
-  }
-  gst_promise_unref(promise);
-  if (!answer) {
-    std::fprintf(stderr, "mcu-loadgen: %s: webrtcbin gave no answer\n", self->name().c_str());
-    return;
-  }
-  gchar* text = gst_sdp_message_as_text(answer->sdp);
-  std::string sdp = text;
-  g_free(text);
-  g_signal_emit_by_name(self->webrtc_, "set-local-description", answer, nullptr);
-  gst_webrtc_session_description_free(answer);
-  if (const int id = self->audioLevelExt_; id > 0) sdp = withAudioLevelExtmap(sdp, id);
-  if (self->callbacks_.answer) self->callbacks_.answer(sdp);
+  testing::answerOffer(webrtc_, text, [this](std::optional<std::string> sdp) {
+    if (!sdp) {
+      std::fprintf(stderr, "mcu-loadgen: %s: webrtcbin gave no answer\n", name().c_str());
+      return;
+    }
+    if (const int id = audioLevelExt_; id > 0) *sdp = withAudioLevelExtmap(*sdp, id);
+    if (callbacks_.answer) callbacks_.answer(*sdp);
+  });
 }
 
 void SitePeer::addCandidate(int mline, const std::string& candidate) {

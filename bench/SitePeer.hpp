@@ -111,8 +111,6 @@ class SitePeer {
   static void onPadAdded(GstElement*, GstPad* pad, gpointer self);
   static void onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer self);
   static void onConnectionState(GstElement* webrtc, GParamSpec*, gpointer self);
-  static void onRemoteSet(GstPromise* promise, gpointer self);
-  static void onAnswerCreated(GstPromise* promise, gpointer self);
   static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
   static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
   static GstPadProbeReturn onReceivedPacket(GstPad*, GstPadProbeInfo* info, gpointer self);

@@ -16,6 +16,8 @@
 # (unshare -n, only `lo` up) so that no packet leaves the machine. Figures, never pass/fail
 # (CONVENTIONS rule 17).
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${MCU_BUILD:-$REPO/build}
@@ -46,72 +48,10 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-# ------------------------------------------------------------------ private network namespace
-if [[ -z ${MCU_BENCH_NETNS:-} ]]; then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "sites.sh: needs root to run in a private network namespace (unshare -n)" >&2
-    exit 1
-  fi
-  MCU_BENCH_NETNS=1 MCU_BUILD=$BUILD exec unshare -n bash "${BASH_SOURCE[0]}" "${ARGS[@]}"
-fi
-ip link set lo up
-if [[ $(ip -o link show | wc -l) -ne 1 ]]; then
-  echo "sites.sh: the network namespace has interfaces other than lo; refusing to run" >&2
-  exit 1
-fi
+bench_init "${BASH_SOURCE[0]}" mcu-sites "${ARGS[@]}"
 
-SERVER=$BUILD/mcu/server/mcu-server
-LOADGEN=$BUILD/bench/mcu-loadgen
-for bin in "$SERVER" "$LOADGEN"; do
-  [[ -x $bin ]] || { echo "sites.sh: $bin not built (ninja -C $BUILD mcu-server mcu-loadgen)" >&2; exit 1; }
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mcu-sites.XXXXXX")
-SERVER_PID=""
-LOADGEN_PID=""
-cleanup() {
-  local pid
-  for pid in $LOADGEN_PID $SERVER_PID; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-HZ=$(getconf CLK_TCK)
-
-# ------------------------------------------------------------------ /proc readers (as rooms.sh)
-stat_ticks() {  # utime+stime from a /proc stat file, in clock ticks (0 if it is gone)
-  local s f
-  { s=$(<"$1"); } 2>/dev/null || { echo 0; return; }
-  read -ra f <<<"${s##*) }"
-  echo $((f[11] + f[12]))
-}
-ticks() { stat_ticks "/proc/$1/stat"; }
+# 0 once the server is gone: a failed run still prints what it can.
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
-now() { echo "$EPOCHREALTIME"; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-
-# Per-thread CPU of the server grouped by thread name with digits folded.
-thread_snapshot() {
-  local t
-  for t in /proc/"$1"/task/*; do
-    printf '%s\t%s\t%s\n' "${t##*/}" "$(<"$t/comm")" "$(stat_ticks "$t/stat")"
-  done 2>/dev/null
-}
-thread_report() {  # before-file after-file seconds
-  awk -F'\t' -v hz="$HZ" -v secs="$3" '
-    NR == FNR { before[$1] = $3; next }
-    { name = $2; gsub(/[0-9]+/, "N", name); name = substr(name, 1, 12)
-      used[name] += $3 - before[$1]; n[name]++ }
-    END { for (k in used) if (used[k] > 0)
-            printf "    %-18s x%-4d %6.3f\n", k, n[k], used[k] / hz / secs }' "$1" "$2" |
-    sort -k3 -nr | head -10
-}
 
 # The server's per-rung encoded-bytes counters, "rung<TAB>bytes" (nothing if it has none).
 rung_bytes() {
@@ -131,35 +71,6 @@ cat >"$WORK/bench.json" <<EOF
   "meetings": [{"code": "demo", "title": "bench", "open": true}]
 }
 EOF
-
-PORT=""
-start_server() {
-  "$SERVER" --config "$WORK/bench.json" --port 0 --state-dir "$WORK/state" \
-    --org-file "$REPO/configs/org/lao-cai.json" >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  PORT=""
-  for _ in $(seq 1 300); do
-    PORT=$(sed -n 's|.*listening on https://[^:]*:\([0-9]*\)/.*|\1|p' "$WORK/server.log" | head -1)
-    [[ -n $PORT ]] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "sites.sh: mcu-server did not start:" >&2
-  cat "$WORK/server.log" >&2
-  exit 1
-}
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-server_cpu_over() {
-  local t0 c0 t1 c1
-  t0=$(now); c0=$(ticks "$SERVER_PID")
-  sleep "$1"
-  t1=$(now); c1=$(ticks "$SERVER_PID")
-  calc "%.4f" "($c1 - $c0) / $HZ / ($t1 - $t0)"
-}
 
 echo "mcu-server: $SERVER ($(nproc) cores, $(uname -r))"
 echo "sites send: one shared 320x180 @ 15 fps VP8 ~250 kbps stream + Opus silence (one encoder" \
@@ -295,7 +206,7 @@ measure() {
     echo " the server has no per-rung counter (mcu_video_encoded_bytes_total) yet"
   fi
   echo "  busiest server threads (core-s/s):"
-  thread_report "$WORK/threads0" "$WORK/threads1" "$secs"
+  thread_report "$WORK/threads0" "$WORK/threads1" "$secs" 10 4
 }
 
 for n in $SITES; do run_sites "$n"; done

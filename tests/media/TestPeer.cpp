@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "tests/media/AnswerOffer.hpp"
+
 namespace mcu::testing {
 
 namespace {
@@ -320,37 +322,9 @@ GstPadProbeReturn TestPeer::onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpo
 
 void TestPeer::handleOffer(const std::string& sdpText) {
   audioLevelExtId_ = audioLevelExtId(sdpText);
-  GstSDPMessage* sdp = nullptr;
-  gst_sdp_message_new_from_text(sdpText.c_str(), &sdp);
-  GstWebRTCSessionDescription* offer =
-      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-  GstPromise* promise = gst_promise_new_with_change_func(&TestPeer::onRemoteSet, this, nullptr);
-  g_signal_emit_by_name(webrtc_, "set-remote-description", offer, promise);
-  gst_webrtc_session_description_free(offer);
-}
-
-void TestPeer::onRemoteSet(GstPromise* promise, gpointer data) {
-  auto* self = static_cast<TestPeer*>(data);
-  gst_promise_unref(promise);
-  GstPromise* next = gst_promise_new_with_change_func(&TestPeer::onAnswerCreated, self, nullptr);
-  g_signal_emit_by_name(self->webrtc_, "create-answer", nullptr, next);
-}
-
-void TestPeer::onAnswerCreated(GstPromise* promise, gpointer data) {
-  auto* self = static_cast<TestPeer*>(data);
-  const GstStructure* reply = gst_promise_get_reply(promise);
-  GstWebRTCSessionDescription* answer = nullptr;
-  if (reply && gst_structure_has_field(reply, "answer")) {
-    gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
-  }
-  gst_promise_unref(promise);
-  if (!answer) return;
-  gchar* text = gst_sdp_message_as_text(answer->sdp);
-  std::string sdp = text;
-  g_free(text);
-  g_signal_emit_by_name(self->webrtc_, "set-local-description", answer, nullptr);
-  gst_webrtc_session_description_free(answer);
-  if (self->callbacks_.answer) self->callbacks_.answer(sdp);
+  answerOffer(webrtc_, sdpText, [this](std::optional<std::string> sdp) {
+    if (sdp && callbacks_.answer) callbacks_.answer(*sdp);
+  });
 }
 
 void TestPeer::addCandidate(int mline, const std::string& candidate) {

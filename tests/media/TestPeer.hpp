@@ -91,8 +91,6 @@ class TestPeer {
  private:
   static void onPadAdded(GstElement*, GstPad* pad, gpointer self);
   static void onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer self);
-  static void onRemoteSet(GstPromise* promise, gpointer self);
-  static void onAnswerCreated(GstPromise* promise, gpointer self);
   static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
   static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
   static GstPadProbeReturn onVideoPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
