@@ -6,7 +6,6 @@
 #include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
-#include <nice/agent.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +13,7 @@
 #include <stdexcept>
 
 #include "tests/media/AnswerOffer.hpp"
+#include "tests/media/LoopbackWebrtc.hpp"
 
 namespace mcu::bench {
 
@@ -134,21 +134,8 @@ SitePeer::~SitePeer() {
 
 void SitePeer::start() {
   bin_ = gst_bin_new(("site-" + options_.name).c_str());
-  webrtc_ = makeElement("webrtcbin");
-  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50u,
-               nullptr);
+  webrtc_ = testing::makeLoopbackWebrtcbin("site-webrtc");
   gst_bin_add(GST_BIN(bin_), webrtc_);
-  // Loopback only: libnice does not gather on lo unless told (WEBRTC-NOTES pitfall 1).
-  GstWebRTCICE* ice = nullptr;
-  g_object_get(webrtc_, "ice-agent", &ice, nullptr);
-  NiceAgent* agent = nullptr;
-  g_object_get(ice, "agent", &agent, nullptr);
-  NiceAddress addr;
-  nice_address_init(&addr);
-  nice_address_set_from_string(&addr, "127.0.0.1");
-  nice_agent_add_local_address(agent, &addr);
-  g_object_unref(agent);
-  gst_object_unref(ice);
 
   addSendChains();
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&SitePeer::onPadAdded), this);

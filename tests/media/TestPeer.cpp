@@ -6,7 +6,6 @@
 #include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
-#include <nice/agent.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +13,7 @@
 #include <stdexcept>
 
 #include "tests/media/AnswerOffer.hpp"
+#include "tests/media/LoopbackWebrtc.hpp"
 
 namespace mcu::testing {
 
@@ -112,21 +112,8 @@ TestPeer::~TestPeer() {
 
 void TestPeer::start() {
   pipeline_ = gst_pipeline_new(("peer-" + name_).c_str());
-  webrtc_ = make("webrtcbin", "webrtc");
-  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50u,
-               nullptr);
+  webrtc_ = makeLoopbackWebrtcbin("webrtc");  // tests run on loopback only
   gst_bin_add(GST_BIN(pipeline_), webrtc_);
-  // Tests run on loopback only (pitfall: libnice does not gather on lo unless told).
-  GstWebRTCICE* ice = nullptr;
-  g_object_get(webrtc_, "ice-agent", &ice, nullptr);
-  NiceAgent* agent = nullptr;
-  g_object_get(ice, "agent", &agent, nullptr);
-  NiceAddress addr;
-  nice_address_init(&addr);
-  nice_address_set_from_string(&addr, "127.0.0.1");
-  nice_agent_add_local_address(agent, &addr);
-  g_object_unref(agent);
-  gst_object_unref(ice);
 
   // Audio first, video second: the same order as the server's offer.
   GstElement* asrc = make("audiotestsrc", "asrc");

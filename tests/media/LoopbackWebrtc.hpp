@@ -1,0 +1,33 @@
+#pragma once
+// A webrtcbin for a headless peer on loopback, as TestPeer and bench/SitePeer need it: bundled
+// like a browser's RTCPeerConnection (max-bundle), a short jitterbuffer, and 127.0.0.1 given to
+// libnice, which does not gather on lo unless told (WEBRTC-NOTES pitfall 1).
+#include <gst/gst.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace mcu::testing {
+
+inline GstElement* makeLoopbackWebrtcbin(const std::string& name) {
+  GstElement* webrtc = gst_element_factory_make("webrtcbin", name.c_str());
+  if (!webrtc) throw std::runtime_error("missing element webrtcbin");
+  g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50u,
+               nullptr);
+  GstWebRTCICE* ice = nullptr;
+  g_object_get(webrtc, "ice-agent", &ice, nullptr);
+  NiceAgent* agent = nullptr;
+  g_object_get(ice, "agent", &agent, nullptr);
+  NiceAddress addr;
+  nice_address_init(&addr);
+  nice_address_set_from_string(&addr, "127.0.0.1");
+  nice_agent_add_local_address(agent, &addr);
+  g_object_unref(agent);
+  gst_object_unref(ice);
+  return webrtc;
+}
+
+}  // namespace mcu::testing
