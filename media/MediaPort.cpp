@@ -168,6 +168,16 @@ void GstMediaPort::setNotice(const std::string& meeting, const std::string& text
   }
 }
 
+std::vector<core::MediaPort::RungSample> GstMediaPort::rungStats(const std::string& meeting) const {
+  std::vector<RungSample> out;
+  if (auto it = impl_->mixers.find(meeting); it != impl_->mixers.end()) {
+    for (const auto& r : it->second->rungStats()) {
+      out.push_back({r.width, r.height, r.viewers, r.bytes});
+    }
+  }
+  return out;
+}
+
 void GstMediaPort::shutdown() {
   for (auto& [code, mixer] : impl_->mixers) mixer->stop();
   impl_->mixers.clear();

@@ -38,6 +38,7 @@ class GstMediaPort : public core::MediaPort {
                  const std::vector<core::TilePlacement>& tiles) override;
   void setAudioMuted(const core::ParticipantId& participant, bool muted) override;
   void setNotice(const std::string& meeting, const std::string& text) override;
+  std::vector<core::MediaPort::RungSample> rungStats(const std::string& meeting) const override;
 
   // Stops every meeting's pipeline; called once at shutdown on the core executor.
   void shutdown();

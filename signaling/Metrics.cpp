@@ -210,6 +210,24 @@ void renderConference(Exposition& e, const ConferenceSample& c) {
     e.sample("mcu_meeting_rooms_media_connected", {{"meeting", meeting.code}},
              static_cast<std::uint64_t>(meeting.mediaConnected));
   }
+  // Per rung: a handful of sizes per meeting, so the labels stay bounded.
+  e.family("mcu_video_encoded_bytes_total", "counter",
+           "Bytes of the composite encoded for one output rung (sent once, to every viewer on it), "
+           "by meeting and rung size, since the meeting's mixer started.");
+  for (const auto& meeting : c.meetings) {
+    for (const auto& r : meeting.rungs) {
+      e.sample("mcu_video_encoded_bytes_total", {{"meeting", meeting.code}, {"rung", r.name}},
+               r.bytes);
+    }
+  }
+  e.family("mcu_video_rung_viewers", "gauge",
+           "Rooms receiving one output rung of the composite, by meeting and rung size.");
+  for (const auto& meeting : c.meetings) {
+    for (const auto& r : meeting.rungs) {
+      e.sample("mcu_video_rung_viewers", {{"meeting", meeting.code}, {"rung", r.name}},
+               static_cast<std::uint64_t>(r.viewers));
+    }
+  }
 }
 
 // ---------------------------------------------------------------- /proc

@@ -62,10 +62,16 @@ class Metrics {
 };
 
 // The conference's numbers, read on the core executor in one go so they agree with each other.
+struct RungSample {
+  std::string name;  // "1280x720"
+  int viewers = 0;
+  std::uint64_t bytes = 0;
+};
 struct MeetingSample {
   std::string code;
   std::size_t rooms = 0;
   std::size_t mediaConnected = 0;  // rooms whose media leg is connected
+  std::vector<RungSample> rungs;   // best first
 };
 struct ConferenceSample {
   std::size_t roomsWaiting = 0;

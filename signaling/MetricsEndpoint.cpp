@@ -31,9 +31,13 @@ CoreSample sampleCore(ServerState& state) {
   c.roomsWaiting = conference.waitingCount();
   c.joins = state.metrics.joins();
   for (const auto& meeting : conference.snapshot()) {
-    MeetingSample m{meeting.code, meeting.rooms.size(), 0};
+    MeetingSample m{meeting.code, meeting.rooms.size(), 0, {}};
     for (const auto& room : meeting.rooms) {
       if (room.legState == core::LegState::kConnected) ++m.mediaConnected;
+    }
+    for (const auto& r : meeting.rungs) {
+      m.rungs.push_back(
+          {std::to_string(r.width) + "x" + std::to_string(r.height), r.viewers, r.bytes});
     }
     c.meetings.push_back(std::move(m));
   }

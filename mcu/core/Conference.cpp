@@ -729,7 +729,7 @@ std::vector<Conference::MeetingInfo> Conference::snapshot() const {
   std::vector<MeetingInfo> out;
   out.reserve(meetings_.size());
   for (const auto& [code, meeting] : meetings_) {
-    MeetingInfo info{code, meeting.title, 0, {}};
+    MeetingInfo info{code, meeting.title, 0, {}, media_.rungStats(code)};
     for (const auto& id : meeting.order) {
       const Participant& p = participants_.at(id);
       info.meetingId = p.admission.meetingId;

@@ -70,8 +70,9 @@ class Conference : public MediaEvents {
   struct MeetingInfo {
     std::string code;
     std::string title;
-    MeetingId meetingId = 0;      // 0: a standing meeting
-    std::vector<RoomInfo> rooms;  // join order
+    MeetingId meetingId = 0;                   // 0: a standing meeting
+    std::vector<RoomInfo> rooms;               // join order
+    std::vector<MediaPort::RungSample> rungs;  // best first
   };
   // Every meeting with rooms in it, by code; plus how many connections wait for a meeting.
   std::vector<MeetingInfo> snapshot() const;

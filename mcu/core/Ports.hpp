@@ -1,6 +1,7 @@
 #pragma once
 // The conference model's outward interfaces. media/ implements MediaPort, signaling/ implements
 // SignalPort; the core implements MediaEvents so the media layer can report back.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,14 @@ class MediaPort {
   virtual void setAudioMuted(const ParticipantId& participant, bool muted) = 0;
   // A short line of text shown across the bottom of the meeting's composite; empty removes it.
   virtual void setNotice(const std::string& meeting, const std::string& text) = 0;
+  // What each output rung of the meeting's composite sends (for /metrics); none by default.
+  struct RungSample {
+    int width = 0;
+    int height = 0;
+    int viewers = 0;
+    std::uint64_t bytes = 0;  // encoded since the meeting's mixer started
+  };
+  virtual std::vector<RungSample> rungStats(const std::string& /*meeting*/) const { return {}; }
 };
 
 class MediaEvents {

@@ -269,6 +269,12 @@ TEST_F(MetricsTest, ThreeRoomsInDemoThenOneLeaves) {
   EXPECT_EQ(valueOr(s, "mcu_joins_total", -1), joins + 3);
   EXPECT_EQ(valueOr(s, "mcu_leaves_total", -1), leaves);
   EXPECT_GE(valueOr(s, "mcu_websocket_connections", -1), 3);
+  // The meeting's three output rungs are there; nobody is connected, so nobody is on one.
+  for (const char* rung : {"1280x720", "640x360", "320x180"}) {
+    const std::string labels = std::string(R"({meeting="demo",rung=")") + rung + "\"}";
+    EXPECT_EQ(valueOr(s, "mcu_video_rung_viewers" + labels, -1), 0) << rung << "\n" << r.body;
+    EXPECT_GE(valueOr(s, "mcu_video_encoded_bytes_total" + labels, -1), 0) << rung;
+  }
 
   rooms[0]->sendText(R"({"type":"leave","id":2})");
   ASSERT_FALSE(receiveType(*rooms[0], "left").is_null());

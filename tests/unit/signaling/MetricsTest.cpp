@@ -88,7 +88,8 @@ CoreSample someCore() {
   ConferenceSample c;
   c.roomsWaiting = 2;
   c.joins = 9;
-  c.meetings = {{"demo", 3, 1}, {"tinh-2026", 2, 2}};
+  c.meetings = {{"demo", 3, 1, {{"1280x720", 2, 500000}, {"320x180", 1, 40000}}},
+                {"tinh-2026", 2, 2, {}}};
   core.conference = c;
   return core;
 }
@@ -129,6 +130,8 @@ TEST(MetricsRenderTest, EveryFamilyHasHelpAndTheRightType) {
       {"mcu_rooms_media_connected", "gauge"},
       {"mcu_meeting_rooms", "gauge"},
       {"mcu_meeting_rooms_media_connected", "gauge"},
+      {"mcu_video_encoded_bytes_total", "counter"},
+      {"mcu_video_rung_viewers", "gauge"},
   };
   EXPECT_EQ(s.types, want);
   EXPECT_EQ(s.value("process_cpu_seconds_total"), 1.25);
@@ -150,6 +153,10 @@ TEST(MetricsRenderTest, ConferenceNumbersPerNodeAndPerMeeting) {
   EXPECT_EQ(s.value(R"(mcu_meeting_rooms{meeting="tinh-2026"})"), 2);
   EXPECT_EQ(s.value(R"(mcu_meeting_rooms_media_connected{meeting="demo"})"), 1);
   EXPECT_EQ(s.value(R"(mcu_meeting_rooms_media_connected{meeting="tinh-2026"})"), 2);
+  EXPECT_EQ(s.value(R"(mcu_video_encoded_bytes_total{meeting="demo",rung="1280x720"})"), 500000);
+  EXPECT_EQ(s.value(R"(mcu_video_encoded_bytes_total{meeting="demo",rung="320x180"})"), 40000);
+  EXPECT_EQ(s.value(R"(mcu_video_rung_viewers{meeting="demo",rung="1280x720"})"), 2);
+  EXPECT_EQ(s.value(R"(mcu_video_rung_viewers{meeting="demo",rung="320x180"})"), 1);
   // Every room that joined is in a meeting or has left.
   EXPECT_EQ(s.value("mcu_joins_total"), 9);
   EXPECT_EQ(s.value("mcu_leaves_total"), 4);
@@ -189,7 +196,7 @@ TEST(MetricsRenderTest, WithoutTheCoreTheConferenceFamiliesAreLeftOut) {
 TEST(MetricsRenderTest, LabelValuesAreEscaped) {
   const Metrics m;
   CoreSample core;
-  core.conference = ConferenceSample{0, {{"a\"b\\c\nd", 2, 0}, {"Hội nghị", 1, 0}}, 3};
+  core.conference = ConferenceSample{0, {{"a\"b\\c\nd", 2, 0, {}}, {"Hội nghị", 1, 0, {}}}, 3};
   const std::string text = render(m, core);
   EXPECT_NE(text.find("mcu_meeting_rooms{meeting=\"a\\\"b\\\\c\\nd\"} 2\n"), std::string::npos)
       << text;
