@@ -8,6 +8,7 @@
 #include <nice/agent.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -135,6 +136,26 @@ GstPadProbeReturn answerAllocation(GstPad*, GstPadProbeInfo* info, gpointer) {
 GstPadProbeReturn dropEos(GstPad*, GstPadProbeInfo* info, gpointer) {
   return GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP
                                                                          : GST_PAD_PROBE_OK;
+}
+
+// The linear power of an RFC 6464 level (-dBov), looked up: it is needed per audio packet.
+double levelPower(int level) {
+  static const auto table = [] {
+    std::array<double, 128> t{};
+    for (int l = 0; l < 128; ++l) t[std::size_t(l)] = std::pow(10.0, -l / 10.0);
+    return t;
+  }();
+  return table[std::size_t(level & 0x7f)];
+}
+
+// Gives a tee's request pad back to its tee (which then ignores a push in flight to it).
+void releaseTeePad(GstPadRef& pad) {
+  if (!pad) return;
+  if (GstElement* tee = gst_pad_get_parent_element(pad.get())) {
+    gst_element_release_request_pad(tee, pad.get());
+    gst_object_unref(tee);
+  }
+  pad.reset();
 }
 
 void isolateBranch(GstElement* first, GstElement* last) {
@@ -908,7 +929,7 @@ GstPadProbeReturn Mixer::onAudioPacket(GstPad*, GstPadProbeInfo* info, gpointer 
         size >= 1) {
       const int level = static_cast<const guint8*>(ext)[0] & 0x7f;
       gate.levelExt = true;
-      gate.power += std::pow(10.0, -level / 10.0);
+      gate.power += levelPower(level);
       ++gate.packets;
     }
     gst_rtp_buffer_unmap(&rtp);
@@ -1041,14 +1062,7 @@ Mixer::Branch Mixer::linkBranch(GstElement* tee, GstElement* aggregator,
 // so a push in flight is ignored; releasing the aggregator pad flushes it, so a push blocked in
 // the aggregator returns. Only then can the branch's queue stop without waiting on a stuck push.
 void Mixer::detachBranch(Branch& b) {
-  if (b.teePad) {
-    GstElement* tee = gst_pad_get_parent_element(b.teePad.get());
-    if (tee) {
-      gst_element_release_request_pad(tee, b.teePad.get());
-      gst_object_unref(tee);
-    }
-    b.teePad.reset();
-  }
+  releaseTeePad(b.teePad);
   if (b.sinkPad && b.aggregator) gst_element_release_request_pad(b.aggregator, b.sinkPad.get());
   b.sinkPad.reset();
 }
@@ -1080,14 +1094,8 @@ void Mixer::routeVideo(Room& room, int rung) {
   if (!room.connected || !room.videoSend) return;  // attachLeg() routes it once connected
   Branch& leg = *room.videoSend;
   if (leg.teePad && room.videoRung == rung) return;
-  if (leg.teePad) {
-    leaveRung(room);
-    GstElement* tee = gst_pad_get_parent_element(leg.teePad.get());
-    if (tee) {
-      gst_element_release_request_pad(tee, leg.teePad.get());
-      gst_object_unref(tee);
-    }
-  }
+  if (leg.teePad) leaveRung(room);
+  releaseTeePad(leg.teePad);
   Rung& r = *rungs_[std::size_t(rung)];
   if (r.viewers++ == 0) g_object_set(r.valve, "drop", FALSE, nullptr);
   leg.teePad = adopt(gst_element_request_pad_simple(r.tee, "src_%u"));
@@ -1312,13 +1320,7 @@ void Mixer::routeAudio(Room& room, int mix) {
   if (!room.connected || !room.audioSend) return;  // attachLeg() routes it once connected
   Branch& leg = *room.audioSend;
   if (leg.teePad && room.audioMix == mix) return;
-  if (leg.teePad) {
-    GstElement* tee = gst_pad_get_parent_element(leg.teePad.get());
-    if (tee) {
-      gst_element_release_request_pad(tee, leg.teePad.get());
-      gst_object_unref(tee);
-    }
-  }
+  releaseTeePad(leg.teePad);
   leg.teePad = adopt(gst_element_request_pad_simple(mixes_[std::size_t(mix)].tee, "src_%u"));
   const GstPadLinkReturn linked = gst_pad_link(
       leg.teePad.get(), adopt(gst_element_get_static_pad(leg.elements.front(), "sink")).get());
