@@ -178,6 +178,21 @@ std::vector<core::MediaPort::RungSample> GstMediaPort::rungStats(const std::stri
   return out;
 }
 
+void GstMediaPort::collectStats() {
+  for (auto& [code, mixer] : impl_->mixers) mixer->collectStats();
+}
+
+// In place, so the meeting's mixer (and everyone else's picture and sound) stays up even when
+// this is its only room.
+void GstMediaPort::restartLeg(const std::string& meeting, const core::ParticipantId& id,
+                              const std::string& displayName) {
+  auto it = impl_->mixers.find(meeting);
+  if (it == impl_->mixers.end()) return addParticipant(meeting, id, displayName);
+  it->second->removeRoom(id);
+  impl_->meetingOf[id] = meeting;
+  it->second->addRoom(id, displayName);
+}
+
 void GstMediaPort::shutdown() {
   for (auto& [code, mixer] : impl_->mixers) mixer->stop();
   impl_->mixers.clear();

@@ -39,6 +39,9 @@ class GstMediaPort : public core::MediaPort {
   void setAudioMuted(const core::ParticipantId& participant, bool muted) override;
   void setNotice(const std::string& meeting, const std::string& text) override;
   std::vector<core::MediaPort::RungSample> rungStats(const std::string& meeting) const override;
+  void collectStats() override;
+  void restartLeg(const std::string& meeting, const core::ParticipantId& participant,
+                  const std::string& displayName) override;
 
   // Stops every meeting's pipeline; called once at shutdown on the core executor.
   void shutdown();

@@ -187,6 +187,8 @@ struct Mixer::Room {
   // interval (one per SSRC of its own), and only the first of them counts the new losses.
   double lossSince = 0;
   std::optional<gint64> lossWindowStartUs;
+  // The worst of those windows since the last statistics read (for the monitor).
+  std::optional<double> lossForStats;
   std::shared_ptr<AudioGate> gate;
   Source camera;
   Source share;
@@ -1188,6 +1190,7 @@ void Mixer::onFeedback(const core::ParticipantId& id, std::optional<double> loss
     room->lossSince = std::max(room->lossSince, *loss);
     if (!room->lossWindowStartUs) room->lossWindowStartUs = nowUs;
     if (nowUs - *room->lossWindowStartUs >= kLossWindowUs) {
+      room->lossForStats = std::max(room->lossForStats.value_or(0), room->lossSince);
       room->rungChoice->onLoss(room->lossSince, now);
       room->lossSince = 0;
       room->lossWindowStartUs.reset();
@@ -1196,6 +1199,101 @@ void Mixer::onFeedback(const core::ParticipantId& id, std::optional<double> loss
   if (estimateKbps) room->rungChoice->onEstimate(*estimateKbps, now);
   const int rung = room->rungChoice->update(now);
   if (rung != room->videoRung) routeVideo(*room, rung);
+}
+
+// ------------------------------------------------------------------------------ leg statistics
+
+void Mixer::collectStats() {
+  for (auto& [id, room] : rooms_) {
+    if (!room->connected) continue;
+    GstPromise* promise = gst_promise_new_with_change_func(
+        &Mixer::onStats, new SignalContext{weak_from_this(), room}, &SignalContext::destroyPlain);
+    g_signal_emit_by_name(room->webrtc, "get-stats", nullptr, promise);
+  }
+}
+
+namespace {
+
+// One leg's webrtcbin statistics as the core wants them. webrtcbin 1.22 labels streams by the
+// transceiver that carries the bundle, not by their own kind, so audio and video are told apart
+// by the clock rate of the RTP source behind each entry; and it swaps the local/remote candidate
+// labels, so the room's candidate is found through the ids of the selected pair.
+core::LegStats legStatsOf(const GstStructure* reply) {
+  core::LegStats out;
+  std::map<std::string, std::string> candidateTypes;  // stats id -> candidate type
+  std::string remoteCandidateId;
+  const int n = gst_structure_n_fields(reply);
+  for (int i = 0; i < n; ++i) {
+    const GValue* value = gst_structure_get_value(reply, gst_structure_nth_field_name(reply, i));
+    if (!value || !GST_VALUE_HOLDS_STRUCTURE(value)) continue;
+    const GstStructure* st = gst_value_get_structure(value);
+    const std::string type = gst_structure_get_name(st);
+    guint64 u64 = 0;
+    gint64 i64 = 0;
+    guint u = 0;
+    double d = 0;
+    int clockRate = 0;
+    if (const GValue* src = gst_structure_get_value(st, "gst-rtpsource-stats");
+        src && GST_VALUE_HOLDS_STRUCTURE(src)) {
+      gst_structure_get_int(gst_value_get_structure(src), "clock-rate", &clockRate);
+    }
+    const bool audio = clockRate == 48000;
+    if (type == "inbound-rtp") {
+      if (gst_structure_get_uint64(st, "bytes-received", &u64)) {
+        (audio ? out.audioBytesIn : out.videoBytesIn) += u64;
+      }
+      if (gst_structure_get_uint64(st, "packets-received", &u64)) out.packetsIn += u64;
+      if (gst_structure_get_int64(st, "packets-lost", &i64) && i64 > 0) out.packetsLostIn += i64;
+      if (audio && gst_structure_get_double(st, "jitter", &d)) out.jitterInMs = d * 1000.0;
+    } else if (type == "outbound-rtp") {
+      if (gst_structure_get_uint64(st, "bytes-sent", &u64)) out.bytesOut += u64;
+      if (gst_structure_get_uint(st, "pli-count", &u)) out.keyframeRequests += u;
+      if (gst_structure_get_uint(st, "fir-count", &u)) out.keyframeRequests += u;
+    } else if (type == "remote-inbound-rtp") {
+      if (gst_structure_get_double(st, "round-trip-time", &d) && d > 0) {
+        out.roundTripMs = std::max(out.roundTripMs.value_or(0), d * 1000.0);
+      }
+    } else if (type == "local-candidate" || type == "remote-candidate") {
+      const gchar* id = gst_structure_get_string(st, "id");
+      const gchar* kind = gst_structure_get_string(st, "candidate-type");
+      if (id && kind) candidateTypes[id] = kind;
+    } else if (type == "candidate-pair") {
+      if (const gchar* id = gst_structure_get_string(st, "remote-candidate-id")) {
+        remoteCandidateId = id;
+      }
+    }
+  }
+  if (auto it = candidateTypes.find(remoteCandidateId); it != candidateTypes.end()) {
+    out.candidateType = it->second;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Mixer::onStats(GstPromise* promise, gpointer data) {
+  GstPromiseRef owned(promise);
+  auto [mixer, room] = SignalContext::lock(data);
+  if (!mixer || !room || room->stopping) return;
+  if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) return;
+  const GstStructure* reply = gst_promise_get_reply(promise);
+  if (!reply) return;
+  core::LegStats stats = legStatsOf(reply);
+  mixer->postToStrand([id = room->id, stats = std::move(stats)](Mixer& m) mutable {
+    Room* r = m.find(id);
+    if (!r || !m.events_) return;
+    // Its receiver reports as read for the rung choice: webrtcbin's own figure shows only the
+    // last report block, and a peer sends one per SSRC of its own, the later ones empty.
+    if (r->lossForStats) {
+      stats.lossOutPercent = *r->lossForStats * 100.0;
+      r->lossForStats.reset();
+    }
+    if (r->videoRung >= 0 && r->videoRung < int(m.rungs_.size())) {
+      const Rung& rung = *m.rungs_[std::size_t(r->videoRung)];
+      stats.rung = std::to_string(rung.width) + "x" + std::to_string(rung.height);
+    }
+    m.events_->onLegStats(id, stats);
+  });
 }
 
 std::optional<int> Mixer::rungOf(const core::ParticipantId& id) const {

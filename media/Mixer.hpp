@@ -72,6 +72,9 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
     std::uint64_t bytes = 0;  // encoded since the meeting started
   };
   std::vector<RungStats> rungStats() const;
+  // Asks every connected room's webrtcbin for its statistics; each answer comes back as
+  // MediaEvents::onLegStats (posted to the strand). Called every few seconds by the core.
+  void collectStats();
 
  private:
   struct Branch {
@@ -155,6 +158,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   static void onIceConnectionState(GObject* webrtc, GParamSpec*, gpointer data);
   void startSending(Room& room);
   static void onOfferCreated(GstPromise* promise, gpointer data);
+  static void onStats(GstPromise* promise, gpointer data);
   static void onAnswerSet(GstPromise* promise, gpointer data);
   static GstBusSyncReply onBusMessage(GstBus* bus, GstMessage* message, gpointer data);
   static GstPadProbeReturn onKeyframeRequest(GstPad* pad, GstPadProbeInfo* info, gpointer data);

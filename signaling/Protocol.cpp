@@ -1,5 +1,6 @@
 #include "signaling/Protocol.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -201,6 +202,51 @@ CommandBody parseControl(const Fields& f) {
   return ControlCommand{std::move(r)};
 }
 
+// Every field optional; numbers must be finite and within what a browser can report.
+CommandBody parseStats(const Fields& f) {
+  core::ClientStats c;
+  auto number = [&](const char* name, double max) -> std::optional<double> {
+    const json* v = f.find(name);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_number()) f.fail(ErrorCode::kMissingField, std::string(name) + " must be a number");
+    const double d = v->get<double>();
+    if (!(d >= 0 && d <= max)) {
+      f.fail(ErrorCode::kBadField, std::string(name) + " is out of range");
+    }
+    return d;
+  };
+  auto size = [&](const char* name) { return int(number(name, 16384).value_or(0)); };
+  c.roundTripMs = number("rttMs", 600'000);
+  c.lossInPercent = number("lossInPercent", 100);
+  c.jitterInMs = number("jitterInMs", 600'000);
+  c.fpsIn = number("fpsIn", 1000);
+  c.widthIn = size("widthIn");
+  c.heightIn = size("heightIn");
+  if (auto freezes = number("freezes", 1e12)) c.freezes = std::uint64_t(*freezes);
+  c.fpsOut = number("fpsOut", 1000);
+  c.widthOut = size("widthOut");
+  c.heightOut = size("heightOut");
+  c.micLevel = number("micLevel", 1);
+  c.candidateType = f.optionalString("candidateType");
+  static const char* kTypes[] = {"", "host", "srflx", "prflx", "relay"};
+  if (std::find(std::begin(kTypes), std::end(kTypes), c.candidateType) == std::end(kTypes)) {
+    f.fail(ErrorCode::kBadField, "candidateType: host, srflx, prflx or relay");
+  }
+  return StatsCommand{std::move(c)};
+}
+
+CommandBody parseMonitorAction(const Fields& f) {
+  std::string site = f.string("site");
+  const std::string action = f.string("action");
+  if (action == "reconnect") {
+    return MonitorActionCommand{std::move(site), core::MonitorAction::kReconnect};
+  }
+  if (action == "restart-media") {
+    return MonitorActionCommand{std::move(site), core::MonitorAction::kRestartMedia};
+  }
+  f.fail(ErrorCode::kBadField, "action must be \"reconnect\" or \"restart-media\"");
+}
+
 CommandBody parseBody(const std::string& type, const Fields& f) {
   if (type == "join") return parseJoin(f);
   if (type == "answer") return parseAnswer(f);
@@ -212,6 +258,14 @@ CommandBody parseBody(const std::string& type, const Fields& f) {
   if (type == "roll-call-answer") return RollCallAnswerCommand{};
   if (type == "chair") return parseChair(f);
   if (type == "control") return parseControl(f);
+  if (type == "stats") return parseStats(f);
+  if (type == "monitor") {
+    std::string token = f.string("token");
+    if (token.size() > 1024) f.fail(ErrorCode::kBadField, "token is too long");
+    return MonitorCommand{std::move(token)};
+  }
+  if (type == "monitor-site") return MonitorSiteCommand{f.string("site")};
+  if (type == "monitor-action") return parseMonitorAction(f);
   f.fail(ErrorCode::kUnknownType, "unknown message type");
 }
 
@@ -239,6 +293,61 @@ json optionalId(const std::optional<core::ParticipantId>& id) {
 
 std::string text(const json& object) {
   return object.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json optionalNumber(const std::optional<double>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json sampleJson(const core::SiteSample& s, std::int64_t offsetMs) {
+  return {{"at", s.atMs + offsetMs},
+          {"kbpsIn", s.kbpsIn},
+          {"kbpsOut", s.kbpsOut},
+          {"lossPercent", optionalNumber(s.lossPercent)},
+          {"jitterMs", optionalNumber(s.jitterMs)},
+          {"oneWayDelayMs", optionalNumber(s.oneWayDelayMs)},
+          {"fpsIn", optionalNumber(s.fpsIn)},
+          {"fpsOut", optionalNumber(s.fpsOut)},
+          {"audioLevel", s.audioLevel},
+          {"freezes", s.freezes},
+          {"keyframeRequests", s.keyframeRequests}};
+}
+
+json siteJson(const core::SiteView& v, std::int64_t offsetMs, bool withHistory) {
+  json reasons = json::array();
+  for (const auto& r : v.reasons) {
+    reasons.push_back(
+        {{"metric", r.metric}, {"level", core::healthName(r.level)}, {"value", r.value}});
+  }
+  json out = {{"key", v.key},
+              {"participant", v.participant},
+              {"name", v.name},
+              {"unitId", v.unitId},
+              {"present", v.present},
+              {"media", core::legStateName(v.media)},
+              {"state", core::healthName(v.state)},
+              {"reasons", std::move(reasons)},
+              {"rung", v.rung},
+              {"candidateType", v.candidateType},
+              {"audioMuted", v.audioMuted},
+              {"videoMuted", v.videoMuted},
+              {"widthIn", v.widthIn},
+              {"heightIn", v.heightIn},
+              {"widthOut", v.widthOut},
+              {"heightOut", v.heightOut},
+              {"micLevel", optionalNumber(v.micLevel)},
+              {"latest", v.latest ? sampleJson(*v.latest, offsetMs) : json(nullptr)}};
+  if (withHistory) {
+    json history = json::array();
+    for (const auto& s : v.history) history.push_back(sampleJson(s, offsetMs));
+    json events = json::array();
+    for (const auto& e : v.events) {
+      events.push_back({{"at", e.atMs + offsetMs}, {"kind", e.kind}, {"detail", e.detail}});
+    }
+    out["history"] = std::move(history);
+    out["events"] = std::move(events);
+  }
+  return out;
 }
 
 // One overload per server message; std::visit picks the right one.
@@ -336,6 +445,38 @@ struct ToJson {
   json operator()(const core::VideoWantedMsg& m) const {
     return {{"type", "video-wanted"}, {"wanted", m.wanted}};
   }
+  json operator()(const core::MonitorJoinedMsg& m) const {
+    json out = withId("monitor-joined", m.requestId);
+    out["role"] = m.role;
+    out["intervalMs"] = m.intervalMs;
+    out["thresholds"] = {{"lossPercent", m.thresholds.lossPercent},
+                         {"jitterMs", m.thresholds.jitterMs},
+                         {"oneWayDelayMs", m.thresholds.oneWayDelayMs},
+                         {"noMediaSeconds", m.thresholds.noMediaSeconds},
+                         {"warnFraction", m.thresholds.warnFraction}};
+    return out;
+  }
+  json operator()(const core::MonitorStateMsg& m) const {
+    json meetings = json::array();
+    for (const auto& meeting : m.meetings) {
+      json sites = json::array();
+      for (const auto& site : meeting.sites) {
+        sites.push_back(siteJson(site, m.clockOffsetMs, false));
+      }
+      meetings.push_back(
+          {{"code", meeting.code}, {"title", meeting.title}, {"sites", std::move(sites)}});
+    }
+    return {{"type", "monitor-state"},
+            {"at", m.atMs + m.clockOffsetMs},
+            {"meetings", std::move(meetings)}};
+  }
+  json operator()(const core::MonitorSiteMsg& m) const {
+    json out = withId("monitor-site", m.requestId);
+    out["site"] = siteJson(m.site, m.clockOffsetMs, true);
+    return out;
+  }
+  json operator()(const core::ReconnectMsg&) const { return {{"type", "reconnect"}}; }
+  json operator()(const core::RestartMediaMsg&) const { return {{"type", "restart-media"}}; }
   json operator()(const core::ErrorMsg& m) const {
     json out = withId("error", m.requestId);
     out["code"] = core::errorName(m.code);

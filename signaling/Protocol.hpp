@@ -40,10 +40,24 @@ struct ChairCommand {
 struct ControlCommand {
   core::ControlRequest request;
 };
+struct StatsCommand {
+  core::ClientStats stats;
+};
+struct MonitorCommand {
+  std::string token;
+};
+struct MonitorSiteCommand {
+  std::string site;
+};
+struct MonitorActionCommand {
+  std::string site;
+  core::MonitorAction action = core::MonitorAction::kReconnect;
+};
 
 using CommandBody =
     std::variant<JoinCommand, AnswerCommand, CandidateCommand, MuteCommand, LeaveCommand,
-                 PingCommand, HandCommand, RollCallAnswerCommand, ChairCommand, ControlCommand>;
+                 PingCommand, HandCommand, RollCallAnswerCommand, ChairCommand, ControlCommand,
+                 StatsCommand, MonitorCommand, MonitorSiteCommand, MonitorActionCommand>;
 
 struct Command {
   core::RequestId id;

@@ -165,6 +165,26 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
       conf.control(conn, id, c.request);
     });
   }
+  void handle(RequestId id, StatsCommand c) {
+    toConference([id, c = std::move(c)](core::Conference& conf, ConnectionId conn) {
+      conf.clientStats(conn, id, c.stats);
+    });
+  }
+  void handle(RequestId id, MonitorCommand c) {
+    toConference([id, c = std::move(c)](core::Conference& conf, ConnectionId conn) {
+      conf.attachMonitor(conn, id, c.token);
+    });
+  }
+  void handle(RequestId id, MonitorSiteCommand c) {
+    toConference([id, c = std::move(c)](core::Conference& conf, ConnectionId conn) {
+      conf.monitorSite(conn, id, c.site);
+    });
+  }
+  void handle(RequestId id, MonitorActionCommand c) {
+    toConference([id, c = std::move(c)](core::Conference& conf, ConnectionId conn) {
+      conf.monitorAction(conn, id, c.site, c.action);
+    });
+  }
   // Answered here: a keep-alive needs no conference state and should not queue behind it.
   void handle(RequestId id, PingCommand) {
     enqueue(std::make_shared<const std::string>(serializePong(id)));

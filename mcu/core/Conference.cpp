@@ -9,10 +9,19 @@ namespace mcu::core {
 
 Conference::Conference(const Config& config, Timers& timers, MediaPort& media, SignalPort& signal,
                        RoomDirectory* rooms)
-    : config_(config), timers_(timers), media_(media), signal_(signal), rooms_(rooms) {}
+    : config_(config),
+      timers_(timers),
+      media_(media),
+      signal_(signal),
+      rooms_(rooms),
+      monitor_(HealthThresholds{config.monitor.lossPercent, config.monitor.jitterMs,
+                                config.monitor.oneWayDelayMs, config.monitor.noMediaSeconds,
+                                config.monitor.warnFraction},
+               std::size_t(std::max(1, config.monitor.historySamples))) {}
 
 Conference::~Conference() {
   *alive_ = false;
+  if (monitorTimer_) timers_.cancel(*monitorTimer_);
   for (auto& [id, p] : participants_) cancelAnswerTimer(p);
 }
 
@@ -88,6 +97,7 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
   const auto others = connectionsIn(meeting, id);
   participants_.emplace(id, std::move(p));
   byConnection_[conn] = id;
+  monitorJoined(participants_.at(id));
   meeting.order.push_back(id);
   meeting.layout.addRoom(id, admission.displayName);
   if (rooms_) {
@@ -182,6 +192,7 @@ void Conference::meetingChanged(const Meeting& meeting) {
     removeParticipant(id);
     signal_.send(conn, MeetingEndedMsg{meeting.code, reason});
   }
+  monitor_.meetingEnded(meeting.code);
   dropIfIdle(meeting.code);
 }
 
@@ -220,6 +231,7 @@ void Conference::setMuted(ConnectionId conn, RequestId req, MediaKind kind, bool
   Participant* p = participantOf(conn);
   if (!p) return replyError(conn, req, ErrorCode::kNotJoined, "join a meeting first");
   (kind == MediaKind::kAudio ? p->entry.audioMuted : p->entry.videoMuted) = muted;
+  monitorExpect(*p);
   signal_.send(conn, AckMsg{req});
   auto& meeting = meetings_.at(p->meeting);
   const auto others = connectionsIn(meeting, p->id);
@@ -246,7 +258,8 @@ void Conference::disconnected(ConnectionId conn) {
     }
     return;
   }
-  if (Participant* p = participantOf(conn)) removeParticipant(p->id);
+  monitors_.erase(conn);
+  if (Participant* p = participantOf(conn)) removeParticipant(p->id, /*dropped=*/true);
 }
 
 // ---------------------------------------------------------------- media side
@@ -269,10 +282,11 @@ void Conference::onLegState(const ParticipantId& participant, LegState state) {
   Participant* p = find(participant);
   if (!p || p->legState == state) return;
   p->legState = state;
+  monitor_.legState(participant, state, timers_.now().count());
   signal_.send(p->conn, MediaStateMsg{state});
   if (state == LegState::kFailed) {
     const ConnectionId conn = p->conn;
-    removeParticipant(participant);
+    removeParticipant(participant, /*dropped=*/true);
     replyError(conn, std::nullopt, ErrorCode::kMediaFailed,
                "the media connection failed; join again to retry");
   }
@@ -293,7 +307,7 @@ void Conference::onLegError(const ParticipantId& participant, ErrorCode code,
     return replyError(p->conn, std::nullopt, code, message);
   }
   const ConnectionId conn = p->conn;
-  removeParticipant(participant);
+  removeParticipant(participant, /*dropped=*/true);
   replyError(conn, std::nullopt, code, message);
 }
 
@@ -301,6 +315,7 @@ void Conference::onAudioLevel(const ParticipantId& participant, int level) {
   Participant* p = find(participant);
   if (!p) return;
   p->level = std::clamp(level, 0, kSilentLevel);
+  monitor_.audioLevel(participant, p->level);
   LiveMeeting& meeting = meetings_.at(p->meeting);
   // A room the chair silenced cannot take the big pane by talking.
   const int heard = p->entry.chairMuted || p->entry.audioMuted ? kSilentLevel : p->level;
@@ -758,11 +773,12 @@ Conference::Participant* Conference::find(const ParticipantId& id) {
   return it == participants_.end() ? nullptr : &it->second;
 }
 
-void Conference::removeParticipant(ParticipantId id) {
+void Conference::removeParticipant(ParticipantId id, bool dropped) {
   auto it = participants_.find(id);
   if (it == participants_.end()) return;
   Participant& p = it->second;
   cancelAnswerTimer(p);
+  monitor_.left(id, dropped, timers_.now().count());
   auto meetingIt = meetings_.find(p.meeting);
   LiveMeeting& meeting = meetingIt->second;
   if (rooms_) {
@@ -799,7 +815,7 @@ void Conference::armAnswerTimer(Participant& p) {
                                      if (!q || q->negotiation == Negotiation::kAnswered) return;
                                      q->answerTimer.reset();
                                      const ConnectionId conn = q->conn;
-                                     removeParticipant(id);
+                                     removeParticipant(id, /*dropped=*/true);
                                      replyError(conn, std::nullopt, ErrorCode::kAnswerTimeout,
                                                 "no answer to the offer in time; join again");
                                    });
@@ -827,6 +843,7 @@ void Conference::tellVideoWanted(const LiveMeeting& meeting, Participant& p) {
                                  [&](const TilePlacement& t) { return t.participant == p.id; });
   if (shown == p.videoWanted) return;
   p.videoWanted = shown;
+  monitorExpect(p);
   signal_.send(p.conn, VideoWantedMsg{shown});
 }
 

@@ -2,6 +2,7 @@
 // The conference model: meetings, the rooms in them, and the negotiation state of each room's
 // media leg. Runs on one serial executor; every public method must be called on it. Talks to the
 // outside only through the ports it is given.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "mcu/core/Messages.hpp"
 #include "mcu/core/Ports.hpp"
 #include "mcu/core/RoomDirectory.hpp"
+#include "mcu/core/SiteHealth.hpp"
 #include "mcu/core/Text.hpp"  // utf8Length (callers and tests)
 
 namespace mcu::core {
@@ -44,6 +46,21 @@ class Conference : public MediaEvents {
                    const std::string& meeting);
   void control(ConnectionId conn, RequestId req, const ControlRequest& request);
 
+  // Monitoring (ConferenceMonitor.cpp): rooms report what their browser sees; monitor consoles
+  // (technicians, admins) attach with a login token, get the health of every site each interval,
+  // a site's history, and may ask a room to reconnect or to restart its media leg.
+  void clientStats(ConnectionId conn, RequestId req, const ClientStats& stats);
+  void attachMonitor(ConnectionId conn, RequestId req, const std::string& token);
+  void monitorSite(ConnectionId conn, RequestId req, const std::string& site);
+  void monitorAction(ConnectionId conn, RequestId req, const std::string& site,
+                     MonitorAction action);
+  // Called with every site event (joined, went red, ...), for the server's log.
+  using SiteEventListener =
+      std::function<void(const std::string& meeting, const std::string& site,
+                         const std::string& name, const SiteEvent& event)>;
+  void setSiteEventListener(SiteEventListener listener) { siteEvents_ = std::move(listener); }
+  const SiteMonitor& sites() const { return monitor_; }
+
   // ---- from the meeting service (posted to the core executor) ----
   // Opened: waiting rooms join. Ended or cancelled: rooms in it get meeting-ended and leave.
   void meetingChanged(const Meeting& meeting);
@@ -57,6 +74,7 @@ class Conference : public MediaEvents {
                   const std::string& message) override;
   void onAudioLevel(const ParticipantId& participant, int level) override;
   void onShareState(const ParticipantId& participant, bool sharing) override;
+  void onLegStats(const ParticipantId& participant, const LegStats& stats) override;
 
   // ---- queries (health, metrics, tests) ----
   struct RoomInfo {
@@ -97,6 +115,7 @@ class Conference : public MediaEvents {
     bool sharing = false;
     bool rollCallAnswered = false;
     bool videoWanted = true;  // its camera is on the composite (as the room was last told)
+    std::int64_t clientStatsAtMs = -1'000'000;  // its last `stats` taken (one a second)
   };
   struct LiveMeeting {
     std::string code;
@@ -131,7 +150,8 @@ class Conference : public MediaEvents {
   bool tryWaiting(ConnectionId conn, RequestId req, const JoinRequest& request);
   Participant* participantOf(ConnectionId conn);
   Participant* find(const ParticipantId& id);
-  void removeParticipant(ParticipantId id);
+  // `dropped`: it vanished (connection lost, media failed, no answer) rather than leaving.
+  void removeParticipant(ParticipantId id, bool dropped = false);
   void armAnswerTimer(Participant& p);
   void cancelAnswerTimer(Participant& p);
   LiveMeeting& liveMeeting(const std::string& code, const std::string& title, MeetingId meetingId);
@@ -149,6 +169,13 @@ class Conference : public MediaEvents {
   std::vector<ConnectionId> connectionsIn(const LiveMeeting& meeting,
                                           const ParticipantId& except) const;
   void replyError(ConnectionId conn, RequestId req, ErrorCode code, const std::string& message);
+  // Monitoring (ConferenceMonitor.cpp).
+  void monitorJoined(const Participant& p);
+  void monitorExpect(const Participant& p);
+  void ensureMonitorTick();
+  void monitorTick();
+  MonitorStateMsg monitorState() const;
+  std::int64_t clockOffsetMs() const;
 
   const Config& config_;
   Timers& timers_;
@@ -161,6 +188,10 @@ class Conference : public MediaEvents {
   std::map<ParticipantId, Participant> participants_;
   std::map<ConnectionId, ParticipantId> byConnection_;
   std::uint64_t nextParticipant_ = 1;
+  SiteMonitor monitor_;
+  std::map<ConnectionId, Caller> monitors_;  // attached monitor consoles
+  std::optional<TimerId> monitorTimer_;
+  SiteEventListener siteEvents_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

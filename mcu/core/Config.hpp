@@ -82,6 +82,17 @@ struct Config {
     bool enabled = true;  // GET /metrics (Prometheus text format) on the HTTPS port
     std::string token;    // non-empty: scrapes must send `Authorization: Bearer <token>`
   } metrics;
+  // Stream health of every site for technicians (/monitor): sampled every intervalMs; the alarm
+  // lines turn a site red, warnFraction of them amber.
+  struct Monitor {
+    int intervalMs = 2000;
+    double lossPercent = 1.0;
+    double jitterMs = 30;
+    double oneWayDelayMs = 150;
+    int noMediaSeconds = 5;
+    double warnFraction = 0.5;
+    int historySamples = 90;
+  } monitor;
   // Standing meetings: always open to anyone with the code (demonstrations, test calls).
   std::vector<MeetingConfig> meetings = {{"demo", "Phòng họp thử nghiệm", true}};
   std::string logLevel = "info";  // error | warn | info | debug

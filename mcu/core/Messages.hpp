@@ -8,20 +8,12 @@
 #include <vector>
 
 #include "mcu/core/Errors.hpp"
+#include "mcu/core/Ids.hpp"
 #include "mcu/core/Layout.hpp"
+#include "mcu/core/SiteHealth.hpp"
 
 namespace mcu::core {
 
-using ConnectionId = std::uint64_t;
-using ParticipantId = std::string;
-// Client-chosen correlation id echoed in replies; absent when the client sent none.
-using RequestId = std::optional<std::int64_t>;
-
-enum class MediaKind { kAudio, kVideo };
-std::string_view mediaKindName(MediaKind kind);
-
-enum class LegState { kNew, kConnecting, kConnected, kDisconnected, kFailed, kClosed };
-std::string_view legStateName(LegState state);
 
 struct RosterEntry {
   ParticipantId id;
@@ -168,10 +160,41 @@ struct ErrorMsg {
   std::string message;
 };
 
+// ---- monitoring (docs/protocol.md, "Monitoring stream health") ----
+// What a technician may ask of a room (monitor-action).
+enum class MonitorAction { kReconnect, kRestartMedia };
+// Sample and event times in these are the core's monotonic milliseconds; `clockOffsetMs` turns
+// them into wall-clock time (ms since the epoch) when they are written out.
+struct MonitorJoinedMsg {
+  RequestId requestId;
+  std::string role;
+  int intervalMs = 0;
+  HealthThresholds thresholds;
+};
+struct MonitorStateMsg {
+  struct Meeting {
+    std::string code;
+    std::string title;
+    std::vector<SiteView> sites;
+  };
+  std::int64_t atMs = 0;
+  std::int64_t clockOffsetMs = 0;
+  std::vector<Meeting> meetings;
+};
+struct MonitorSiteMsg {
+  RequestId requestId;
+  std::int64_t clockOffsetMs = 0;
+  SiteView site;  // with its history and events
+};
+// A technician asked the room to reconnect, or to drop its peer connection for a fresh leg.
+struct ReconnectMsg {};
+struct RestartMediaMsg {};
+
 using ServerMessage =
     std::variant<JoinedMsg, OfferMsg, CandidateMsg, ParticipantJoinedMsg, ParticipantLeftMsg,
                  ParticipantUpdatedMsg, MediaStateMsg, LeftMsg, AckMsg, ErrorMsg, WaitingMsg,
                  MeetingEndedMsg, ChairJoinedMsg, MeetingStateMsg, RollCallMsg, NoticeMsg,
-                 VideoWantedMsg>;
+                 VideoWantedMsg, MonitorJoinedMsg, MonitorStateMsg, MonitorSiteMsg, ReconnectMsg,
+                 RestartMediaMsg>;
 
 }  // namespace mcu::core

@@ -7,6 +7,7 @@
 
 #include "mcu/core/Layout.hpp"
 #include "mcu/core/Messages.hpp"
+#include "mcu/core/SiteHealth.hpp"
 
 namespace mcu::core {
 
@@ -40,6 +41,16 @@ class MediaPort {
     std::uint64_t bytes = 0;  // encoded since the meeting's mixer started
   };
   virtual std::vector<RungSample> rungStats(const std::string& /*meeting*/) const { return {}; }
+  // Reads every connected leg's RTP statistics; each answer comes back, a moment later, as
+  // MediaEvents::onLegStats. Called once per monitor interval.
+  virtual void collectStats() {}
+  // Replaces the participant's leg with a fresh one (new ICE agent and DTLS session) that makes
+  // a new offer (MediaEvents::onLocalOffer); its place in the layout and the mixes stays.
+  virtual void restartLeg(const std::string& meeting, const ParticipantId& participant,
+                          const std::string& displayName) {
+    removeParticipant(meeting, participant);
+    addParticipant(meeting, participant, displayName);
+  }
 };
 
 class MediaEvents {
@@ -57,6 +68,8 @@ class MediaEvents {
   virtual void onAudioLevel(const ParticipantId& participant, int level) = 0;
   // The room's second video stream (its shared screen) started or stopped arriving.
   virtual void onShareState(const ParticipantId& participant, bool sharing) = 0;
+  // The answer to MediaPort::collectStats for one leg.
+  virtual void onLegStats(const ParticipantId& /*participant*/, const LegStats& /*stats*/) {}
 };
 
 class SignalPort {

@@ -141,7 +141,7 @@ core::Config parseConfig(const std::string& text) {
   json unused;
   top.get("logLevel", config.logLevel);
   for (const char* key : {"server", "video", "audio", "ice", "limits", "org", "store", "auth",
-                          "metrics", "meetings"}) {
+                          "metrics", "monitor", "meetings"}) {
     top.get(key, unused);
   }
   top.done();
@@ -204,6 +204,32 @@ core::Config parseConfig(const std::string& text) {
       if (c < 0x21 || c > 0x7E) {
         throw std::runtime_error("metrics.token: visible ASCII characters only (no spaces)");
       }
+    }
+  }
+  if (root.contains("monitor")) {
+    auto& m = config.monitor;
+    Section(root["monitor"], "monitor")
+        .get("intervalMs", m.intervalMs)
+        .get("lossPercent", m.lossPercent)
+        .get("jitterMs", m.jitterMs)
+        .get("oneWayDelayMs", m.oneWayDelayMs)
+        .get("noMediaSeconds", m.noMediaSeconds)
+        .get("warnFraction", m.warnFraction)
+        .get("historySamples", m.historySamples)
+        .done();
+    if (m.intervalMs < 500 || m.intervalMs > 60000) {
+      throw std::runtime_error("monitor.intervalMs: 500..60000");
+    }
+    if (!(m.lossPercent > 0) || !(m.jitterMs > 0) || !(m.oneWayDelayMs > 0) ||
+        m.noMediaSeconds < 1) {
+      throw std::runtime_error(
+          "monitor: lossPercent, jitterMs, oneWayDelayMs above 0 and noMediaSeconds at least 1");
+    }
+    if (!(m.warnFraction > 0) || m.warnFraction > 1) {
+      throw std::runtime_error("monitor.warnFraction: above 0, at most 1");
+    }
+    if (m.historySamples < 1 || m.historySamples > 3600) {
+      throw std::runtime_error("monitor.historySamples: 1..3600");
     }
   }
   if (root.contains("meetings")) readMeetings(root["meetings"], config.meetings);

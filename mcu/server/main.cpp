@@ -152,6 +152,23 @@ int main(int argc, char** argv) {
     mcu::signaling::Server server(io, config, core);
     mcu::core::Conference conference(config, core, media, server.signalPort(), &meetings);
     conferencePtr = &conference;
+    // Site health events (joined, went red, recovered, ...): one JSON line each, at warn when a
+    // site goes red or drops so an operator's log filter catches them.
+    const mcu::signaling::Log siteLog{"monitor"};
+    conference.setSiteEventListener([&siteLog](const std::string& meeting, const std::string& site,
+                                               const std::string& name,
+                                               const mcu::core::SiteEvent& e) {
+      const bool bad = e.kind == "red" || e.kind == "dropped";
+      const std::string event = "site." + e.kind;  // outlives the fields that borrow it
+      const std::string text = "site " + e.kind;
+      const mcu::signaling::LogField fields[] = {{"event", event},
+                                                 {"meeting", meeting},
+                                                 {"site", site},
+                                                 {"name", name},
+                                                 {"detail", e.detail}};
+      siteLog.write(bad ? mcu::signaling::LogLevel::kWarn : mcu::signaling::LogLevel::kInfo, text,
+                    fields);
+    });
     media.setEvents(&conference);
     server.attach(conference);
     mcu::signaling::RestApi api(

@@ -170,4 +170,9 @@ void MediaHarness::ReportTap::onShareState(const core::ParticipantId& p, bool sh
   if (h_.conference_ && h_.options_.coreSeesReports) h_.conference_->onShareState(p, sharing);
 }
 
+void MediaHarness::ReportTap::onLegStats(const core::ParticipantId& p,
+                                         const core::LegStats& stats) {
+  if (h_.conference_) h_.conference_->onLegStats(p, stats);
+}
+
 }  // namespace mcu::testing

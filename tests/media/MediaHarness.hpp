@@ -78,6 +78,7 @@ class MediaHarness : public core::SignalPort {
                     const std::string& message) override;
     void onAudioLevel(const core::ParticipantId& p, int level) override;
     void onShareState(const core::ParticipantId& p, bool sharing) override;
+    void onLegStats(const core::ParticipantId& p, const core::LegStats& stats) override;
 
    private:
     MediaHarness& h_;

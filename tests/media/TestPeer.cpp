@@ -257,8 +257,17 @@ void TestPeer::onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer da
   gst_object_unref(src);
 }
 
-GstPadProbeReturn TestPeer::onNetworkPacket(GstPad*, GstPadProbeInfo*, gpointer data) {
+GstPadProbeReturn TestPeer::onNetworkPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<TestPeer*>(data);
+  if (const int delayMs = self->rtcpDelayMs_; delayMs > 0) {
+    // SRTCP keeps the RTCP header in the clear: version 2, packet type 200..206.
+    guint8 head[2] = {0, 0};
+    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (gst_buffer_extract(buffer, 0, head, 2) == 2 && (head[0] >> 6) == 2 && head[1] >= 200 &&
+        head[1] <= 206) {
+      g_usleep(gulong(delayMs) * 1000);
+    }
+  }
   const double loss = self->receiveLoss_;
   if (loss <= 0) return GST_PAD_PROBE_OK;
   // A small LCG: deterministic per peer, no locking, good enough to spread the drops.
@@ -293,6 +302,7 @@ GstPadProbeReturn TestPeer::onMicSamples(GstPad*, GstPadProbeInfo* info, gpointe
 
 GstPadProbeReturn TestPeer::onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<TestPeer*>(data);
+  if (!self->audioSending_) return GST_PAD_PROBE_DROP;
   const int id = self->audioLevelExtId_;
   if (id <= 0 || id > 14) return GST_PAD_PROBE_OK;
   GstBuffer* buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));

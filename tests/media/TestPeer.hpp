@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -77,6 +78,13 @@ class TestPeer {
   // A lossy downlink from now on: this fraction of the packets arriving from the network (every
   // kind, after ICE) is dropped before webrtcbin sees them, so its receiver reports show the loss.
   void setReceiveLoss(double fraction) { receiveLoss_ = fraction; }
+  // A slow return path from now on: each RTCP packet arriving from the network is held this long
+  // before webrtcbin sees it (the kernel here has no netem). The sender reports it answers get
+  // there late, so the server's round trip grows by about this much. Media packets pass at once.
+  void setRtcpDelay(std::chrono::milliseconds delay) { rtcpDelayMs_ = int(delay.count()); }
+  // The microphone stops (false) or starts (true) sending packets at all, like a room whose
+  // sound card died.
+  void setAudioSending(bool sending) { audioSending_ = sending; }
 
   const std::string& name() const { return name_; }
   int framesReceived() const { return frames_; }
@@ -117,6 +125,8 @@ class TestPeer {
   std::atomic<int> keyframeRequests_{0};
   std::atomic<double> receiveLoss_{0};
   std::atomic<unsigned> lossSeed_{12345};
+  std::atomic<int> rtcpDelayMs_{0};
+  std::atomic<bool> audioSending_{true};
   std::atomic<int> micLevel_{127};       // RFC 6464 level of the last 20 ms sent
   std::atomic<int> audioLevelExtId_{0};  // the offer's ssrc-audio-level id, 0 if none
   std::atomic<std::size_t> audioSamples_{0};

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "mcu/core/Config.hpp"
 #include "mcu/core/Executor.hpp"
 #include "mcu/core/Ports.hpp"
 
@@ -63,6 +64,7 @@ class FakeMediaPort : public MediaPort {
   void setNotice(const std::string& meeting, const std::string& text) override {
     notices[meeting] = text;
   }
+  void collectStats() override { ++statsPolls; }
 
   std::size_t callCount() const {
     return added.size() + removed.size() + answers.size() + candidates.size() + layouts.size();
@@ -75,6 +77,7 @@ class FakeMediaPort : public MediaPort {
   std::vector<Layout> layouts;
   std::map<ParticipantId, bool> audioMuted;
   std::map<std::string, std::string> notices;
+  int statsPolls = 0;
 };
 
 // Records one (connection, message) pair per recipient; a broadcast also counts as one fan-out.
@@ -136,14 +139,11 @@ class FakeTimers : public Timers {
     if (auto it = timers_.find(id); it != timers_.end()) it->second.cancelled = true;
   }
 
-  // Ids of the timers that are neither cancelled nor fired, oldest first.
-  std::vector<TimerId> pending() const {
-    std::vector<TimerId> out;
-    for (const auto& [id, t] : timers_) {
-      if (!t.cancelled && !t.fired) out.push_back(id);
-    }
-    return out;
-  }
+  // Ids of the timers that are neither cancelled nor fired, oldest first; the monitor's
+  // periodic tick (a timer of `monitorInterval`) is listed by monitorTicks() instead.
+  std::vector<TimerId> pending() const { return live(false); }
+  std::vector<TimerId> monitorTicks() const { return live(true); }
+  std::chrono::milliseconds monitorInterval{Config{}.monitor.intervalMs};
   const Timer& timer(TimerId id) const { return timers_.at(id); }
   // Runs a pending timer's callback, as the executor would when it expires.
   // The core's monotonic clock, advanced by hand.
@@ -159,6 +159,13 @@ class FakeTimers : public Timers {
   }
 
  private:
+  std::vector<TimerId> live(bool monitor) const {
+    std::vector<TimerId> out;
+    for (const auto& [id, t] : timers_) {
+      if (!t.cancelled && !t.fired && (t.delay == monitorInterval) == monitor) out.push_back(id);
+    }
+    return out;
+  }
   std::map<TimerId, Timer> timers_;
   TimerId nextId_ = 1;
 };

@@ -99,9 +99,20 @@ void expectSame(const Config::Metrics& a, const Config::Metrics& b) {
   EXPECT_EQ(token, b.token) << "metrics.token";
 }
 
+void expectSame(const Config::Monitor& a, const Config::Monitor& b) {
+  const auto& [interval, loss, jitter, delay, noMedia, warn, history] = a;
+  EXPECT_EQ(interval, b.intervalMs) << "monitor.intervalMs";
+  EXPECT_EQ(loss, b.lossPercent) << "monitor.lossPercent";
+  EXPECT_EQ(jitter, b.jitterMs) << "monitor.jitterMs";
+  EXPECT_EQ(delay, b.oneWayDelayMs) << "monitor.oneWayDelayMs";
+  EXPECT_EQ(noMedia, b.noMediaSeconds) << "monitor.noMediaSeconds";
+  EXPECT_EQ(warn, b.warnFraction) << "monitor.warnFraction";
+  EXPECT_EQ(history, b.historySamples) << "monitor.historySamples";
+}
+
 void expectSame(const Config& a, const Config& b) {
-  const auto& [server, video, audio, ice, limits, org, store, auth, metrics, meetings, logLevel] =
-      a;
+  const auto& [server, video, audio, ice, limits, org, store, auth, metrics, monitor, meetings,
+               logLevel] = a;
   expectSame(server, b.server);
   expectSame(video, b.video);
   expectSame(audio, b.audio);
@@ -111,6 +122,7 @@ void expectSame(const Config& a, const Config& b) {
   expectSame(store, b.store);
   expectSame(auth, b.auth);
   expectSame(metrics, b.metrics);
+  expectSame(monitor, b.monitor);
   ASSERT_EQ(meetings.size(), b.meetings.size()) << "meetings";
   for (std::size_t i = 0; i < meetings.size(); ++i) expectSame(meetings[i], b.meetings[i]);
   EXPECT_EQ(logLevel, b.logLevel) << "logLevel";
@@ -145,6 +157,26 @@ TEST(ParseConfigTest, MissingKeysKeepTheirDefaults) {
   EXPECT_EQ(c.video.fps, 30);
   EXPECT_EQ(c.video.width, Config{}.video.width);
   EXPECT_EQ(c.video.labelFont, Config{}.video.labelFont);
+}
+
+TEST(ParseConfigTest, MonitorThresholdsAreReadAndChecked) {
+  const Config c = parseConfig(
+      R"({"monitor": {"intervalMs": 1000, "lossPercent": 2.5, "oneWayDelayMs": 200,
+                      "noMediaSeconds": 8, "warnFraction": 0.6, "historySamples": 30}})");
+  EXPECT_EQ(c.monitor.intervalMs, 1000);
+  EXPECT_EQ(c.monitor.lossPercent, 2.5);
+  EXPECT_EQ(c.monitor.jitterMs, Config{}.monitor.jitterMs);
+  EXPECT_EQ(c.monitor.oneWayDelayMs, 200);
+  EXPECT_EQ(c.monitor.noMediaSeconds, 8);
+  EXPECT_EQ(c.monitor.warnFraction, 0.6);
+  EXPECT_EQ(c.monitor.historySamples, 30);
+  EXPECT_NE(parseError(R"({"monitor": {"intervalMs": 10}})").find("monitor.intervalMs"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"({"monitor": {"lossPercent": 0}})").find("monitor"), std::string::npos);
+  EXPECT_NE(parseError(R"({"monitor": {"warnFraction": 1.5}})").find("monitor.warnFraction"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"({"monitor": {"lossPrecent": 1}})").find("lossPrecent"),
+            std::string::npos);
 }
 
 TEST(ParseConfigTest, CommentsAllowed) {

@@ -422,3 +422,105 @@ TEST(ProtocolRoundTrip, VietnameseNameSurvivesJoinAndRoster) {
 
 }  // namespace
 }  // namespace mcu::signaling
+
+namespace mcu::signaling {
+namespace {
+
+// ---------------------------------------------------------------- monitoring
+
+TEST(ProtocolParse, StatsFromARoomPage) {
+  const Command c = parseCommand(
+      R"({"type":"stats","rttMs":42.5,"lossInPercent":0.4,"jitterInMs":3,"fpsIn":24.9,
+          "widthIn":1280,"heightIn":720,"freezes":2,"fpsOut":15,"widthOut":640,"heightOut":360,
+          "micLevel":0.25,"candidateType":"srflx"})");
+  const auto& s = std::get<StatsCommand>(c.body).stats;
+  EXPECT_EQ(s.roundTripMs, 42.5);
+  EXPECT_EQ(s.lossInPercent, 0.4);
+  EXPECT_EQ(s.fpsIn, 24.9);
+  EXPECT_EQ(s.widthIn, 1280);
+  EXPECT_EQ(s.freezes, 2u);
+  EXPECT_EQ(s.heightOut, 360);
+  EXPECT_EQ(s.micLevel, 0.25);
+  EXPECT_EQ(s.candidateType, "srflx");
+  // Everything is optional: a page that knows nothing yet sends nothing but the type.
+  const auto& empty = std::get<StatsCommand>(parseCommand(R"({"type":"stats"})").body).stats;
+  EXPECT_FALSE(empty.roundTripMs);
+  EXPECT_FALSE(empty.fpsIn);
+  EXPECT_EQ(empty.widthIn, 0);
+}
+
+TEST(ProtocolParseErrors, StatsOutOfRange) {
+  expectRefused(R"({"type":"stats","id":1,"lossInPercent":101})", ErrorCode::kBadField, 1);
+  expectRefused(R"({"type":"stats","id":2,"rttMs":-1})", ErrorCode::kBadField, 2);
+  expectRefused(R"({"type":"stats","id":3,"fpsIn":"25"})", ErrorCode::kMissingField, 3);
+  expectRefused(R"({"type":"stats","id":4,"widthIn":1e9})", ErrorCode::kBadField, 4);
+  expectRefused(R"({"type":"stats","id":5,"candidateType":"tcp"})", ErrorCode::kBadField, 5);
+  expectRefused(R"({"type":"stats","id":6,"micLevel":2})", ErrorCode::kBadField, 6);
+}
+
+TEST(ProtocolParse, MonitorRequests) {
+  EXPECT_EQ(std::get<MonitorCommand>(parseCommand(R"({"type":"monitor","token":"t"})").body).token,
+            "t");
+  EXPECT_EQ(std::get<MonitorSiteCommand>(
+                parseCommand(R"({"type":"monitor-site","site":"hop/unit:x"})").body)
+                .site,
+            "hop/unit:x");
+  const auto a = std::get<MonitorActionCommand>(
+      parseCommand(R"({"type":"monitor-action","site":"s","action":"restart-media"})").body);
+  EXPECT_EQ(a.site, "s");
+  EXPECT_EQ(a.action, core::MonitorAction::kRestartMedia);
+  expectRefused(R"({"type":"monitor-action","id":7,"site":"s","action":"reboot"})",
+                ErrorCode::kBadField, 7);
+  expectRefused(R"({"type":"monitor","id":8})", ErrorCode::kMissingField, 8);
+  expectRefused(R"({"type":"monitor-site","id":9,"site":3})", ErrorCode::kMissingField, 9);
+}
+
+TEST(ProtocolSerialize, MonitorMessages) {
+  core::SiteView v;
+  v.key = "hop/unit:x";
+  v.participant = "p3";
+  v.name = "Xã Y Tý";
+  v.unitId = "x";
+  v.present = true;
+  v.media = core::LegState::kConnected;
+  v.state = core::Health::kRed;
+  v.reasons = {{"loss", core::Health::kRed, 5}};
+  v.rung = "640x360";
+  v.candidateType = "host";
+  core::SiteSample s;
+  s.atMs = 1000;
+  s.kbpsIn = 800;
+  s.lossPercent = 5;
+  v.latest = s;
+  const json state = json::parse(serialize(core::MonitorStateMsg{
+      1000, 1'700'000'000'000, {{"hop", "Họp", {v}}}}));
+  EXPECT_EQ(state["type"], "monitor-state");
+  EXPECT_EQ(state["at"], 1'700'000'001'000);
+  const json& site = state["meetings"][0]["sites"][0];
+  EXPECT_EQ(site["key"], "hop/unit:x");
+  EXPECT_EQ(site["state"], "red");
+  EXPECT_EQ(site["media"], "connected");
+  EXPECT_EQ(site["reasons"], json::parse(R"([{"metric":"loss","level":"red","value":5.0}])"));
+  EXPECT_EQ(site["latest"]["at"], 1'700'000'001'000);
+  EXPECT_EQ(site["latest"]["lossPercent"], 5.0);
+  EXPECT_TRUE(site["latest"]["jitterMs"].is_null());
+  EXPECT_FALSE(site.contains("history"));
+
+  v.history = {s};
+  v.events = {{2000, "red", "loss 5.0 %"}};
+  const json one = json::parse(serialize(core::MonitorSiteMsg{4, 10, v}));
+  EXPECT_EQ(one["id"], 4);
+  EXPECT_EQ(one["site"]["history"][0]["at"], 1010);
+  EXPECT_EQ(one["site"]["events"][0],
+            json::parse(R"({"at":2010,"kind":"red","detail":"loss 5.0 %"})"));
+
+  const json joined = json::parse(serialize(
+      core::MonitorJoinedMsg{1, "technician", 2000, core::HealthThresholds{}}));
+  EXPECT_EQ(joined["thresholds"]["lossPercent"], 1.0);
+  EXPECT_EQ(joined["intervalMs"], 2000);
+  EXPECT_EQ(json::parse(serialize(core::ReconnectMsg{})), json({{"type", "reconnect"}}));
+  EXPECT_EQ(json::parse(serialize(core::RestartMediaMsg{})), json({{"type", "restart-media"}}));
+}
+
+}  // namespace
+}  // namespace mcu::signaling
