@@ -49,4 +49,20 @@ if [ ! -f "$stamp" ] || [ "$browser/package-lock.json" -nt "$stamp" ]; then
   echo "setup: installing npm packages for the browser tests"
   (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# Third-party code the web client serves itself (the monitor's charts: uPlot), so the pages need
+# nothing from the network: installed from web-client/package-lock.json, copied into
+# web-client/vendor/ (git-ignored) only when it differs.
+web="$root/web-client"
+stamp="$web/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$web/package-lock.json" -nt "$stamp" ]; then
+  echo "setup: installing npm packages the web client vendors"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+mkdir -p "$web/vendor/uplot"
+for f in dist/uPlot.esm.js dist/uPlot.min.css LICENSE; do
+  src="$web/node_modules/uplot/$f"
+  dst="$web/vendor/uplot/${f##*/}"
+  cmp -s "$src" "$dst" || cp "$src" "$dst"
+done
 echo "setup: ok"

@@ -117,6 +117,7 @@ HttpReply HttpRouter::handle(std::string_view method, std::string_view target) c
   if (*path == "/ws") return plain(426, "this endpoint speaks WebSocket only");
   if (*path == "/") return serveFile("/index.html");
   if (*path == "/host") return serveFile("/host.html");
+  if (*path == "/monitor") return serveFile("/monitor.html");
   // A bridge point's bookmark: the page reads the secret from its own path.
   if (isOneSegmentUnder(*path, "/join/") || isOneSegmentUnder(*path, "/room/")) {
     return serveFile("/room.html");
@@ -132,13 +133,17 @@ HttpReply HttpRouter::serveFile(const std::string& urlPath) const {
   return HttpReply{200, std::string(contentTypeFor(*file)), std::move(*body), {}};
 }
 
-// Maps a URL path to a regular file under the web root. Refuses dot segments, backslashes and
-// anything whose real path (after symlinks) leaves the root.
+// Maps a URL path to a regular file under the web root. Refuses dot segments, backslashes,
+// hidden files, the web client's npm set-up (package files, node_modules: its libraries are
+// served from vendor/, copied there by scripts/setup.sh) and anything whose real path (after
+// symlinks) leaves the root.
 std::optional<std::filesystem::path> HttpRouter::resolve(const std::string& urlPath) const {
   std::filesystem::path relative;
   std::istringstream segments(urlPath.substr(1));
   for (std::string segment; std::getline(segments, segment, '/');) {
-    if (segment == ".." || segment == "." || segment.find('\\') != std::string::npos) {
+    if (segment == ".." || segment == "." || segment.find('\\') != std::string::npos ||
+        segment.starts_with('.') || segment == "node_modules" || segment == "package.json" ||
+        segment == "package-lock.json") {
       return std::nullopt;
     }
     if (!segment.empty()) relative /= segment;

@@ -1,7 +1,7 @@
 #pragma once
 // What each plain HTTP request gets: /healthz, the room page for /join/CODE and /room/SECRET, the
-// host console for /host, and the web client's static files. Pure request -> reply mapping (no
-// sockets, no Beast) so it is unit-tested directly.
+// host console for /host, the technicians' dashboard for /monitor, and the web client's static
+// files. Pure request -> reply mapping (no sockets, no Beast) so it is unit-tested directly.
 #include <filesystem>
 #include <optional>
 #include <string>

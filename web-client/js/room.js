@@ -10,6 +10,7 @@ import { Signaling } from './signaling.js';
 import { getLocalMedia, stopStream } from './media.js';
 import { Roster } from './roster.js';
 import { Peer } from './peer.js';
+import { StatsReader } from './stats.js';
 import { icons } from './icons.js';
 
 const NAME_KEY = 'mcu.roomName';
@@ -18,6 +19,7 @@ const BACKOFF_MAX_MS = 10000;
 const FAILED_AFTER_ATTEMPTS = 5; // keep retrying, but say "connection lost"
 const DISCONNECTED_GRACE_MS = 8000; // ICE may recover from 'disconnected' on its own
 const PING_INTERVAL_MS = 20000; // finds half-open connections; keeps idle proxies from closing
+const STATS_INTERVAL_MS = 2000; // the server's monitor interval
 // Errors after which retrying the same join cannot help.
 const FATAL_JOIN_ERRORS = new Set([
   'unknown_meeting', 'meeting_closed', 'meeting_full', 'bad_field', 'missing_field',
@@ -243,6 +245,7 @@ function wsUrl() {
 function teardown() {
   clearTimeout(room.disconnectedTimer);
   clearInterval(room.pingTimer);
+  clearInterval(room.statsTimer);
   if (room.peer) {
     room.peer.close();
     room.peer = null;
@@ -321,6 +324,7 @@ function onJoined(msg) {
   applySelf(msg.roster.find((p) => p.id === msg.you) ?? {});
   renderLabels();
   roster.reset(msg.roster, msg.you);
+  startStats();
   // Tell the others what this room does not send (muted, or no device at all).
   for (const kind of ['audio', 'video']) {
     const muted = (kind === 'audio' ? room.audioMuted : room.videoMuted) || !track(kind);
@@ -347,6 +351,8 @@ function onMessage(msg) {
     case 'roll-call': return onRollCall(msg);
     case 'notice': return onChairNotice(msg);
     case 'video-wanted': return onVideoWanted(msg.wanted === true);
+    case 'reconnect': return onAskedToReconnect();
+    case 'restart-media': return onRestartMedia();
     case 'error': return onServerError(msg);
     default: return undefined;
   }
@@ -370,6 +376,43 @@ function onServerError(msg) {
     default:
       return notice(errorText(msg.code), 'error', msg.code);
   }
+}
+
+// ---- what a technician sees and asks (docs/protocol.md, "Monitoring stream health") ----------
+
+// Every STATS_INTERVAL_MS while in a meeting: what this browser sees of its connection.
+function startStats() {
+  clearInterval(room.statsTimer);
+  const gen = room.generation;
+  room.statsTimer = setInterval(async () => {
+    const peer = room.peer;
+    if (!peer || peer.closed || gen !== room.generation || !room.sig) return;
+    peer.statsReader ??= new StatsReader(peer.pc);
+    try {
+      const msg = await peer.statsReader.read();
+      if (gen === room.generation && room.sig) room.sig.send(msg);
+    } catch (err) {
+      console.warn('stats', err.message);
+    }
+  }, STATS_INTERVAL_MS);
+}
+
+// A technician asked: drop everything and join again now.
+function onAskedToReconnect() {
+  notice(t('notice.reconnectAsked'), 'info', 'reconnect-asked');
+  room.attempt = 0;
+  connect();
+}
+
+// A technician asked for a fresh media leg: the server sends a new offer next, which a new
+// peer connection answers (the room stays in the meeting).
+function onRestartMedia() {
+  if (room.peer) {
+    room.peer.close();
+    room.peer = null;
+  }
+  room.earlyCandidates = [];
+  notice(t('notice.restartMedia'), 'info', 'restart-media');
 }
 
 function onMediaState(state) {

@@ -24,6 +24,10 @@ class HttpRouterTest : public ::testing::Test {
     write(root() / "index.html", "<h1>index</h1>");
     write(root() / "room.html", "<h1>phòng</h1>");
     write(root() / "host.html", "<h1>host</h1>");
+    write(root() / "monitor.html", "<h1>monitor</h1>");
+    fs::create_directories(root() / "vendor" / "uplot");
+    write(root() / "vendor" / "uplot" / "uPlot.esm.js", "export default class uPlot {}");
+    write(root() / "vendor" / "uplot" / "uPlot.min.css", ".uplot{}");
     write(root() / "js" / "room.js", "export {}");
     write(root() / "docs" / "index.html", "docs");
     write(root() / "app.css", "body{}");
@@ -72,6 +76,42 @@ TEST_F(HttpRouterTest, HostServesHostConsole) {
     EXPECT_EQ(r.contentType, "text/html; charset=utf-8") << target;
   }
   EXPECT_EQ(get("/host/extra").status, 404);
+}
+
+TEST_F(HttpRouterTest, MonitorServesDashboard) {
+  for (const auto* target : {"/monitor", "/monitor?site=x", "/monitor.html"}) {
+    const auto r = get(target);
+    EXPECT_EQ(r.status, 200) << target;
+    EXPECT_EQ(r.body, "<h1>monitor</h1>") << target;
+    EXPECT_EQ(r.contentType, "text/html; charset=utf-8") << target;
+  }
+  EXPECT_EQ(get("/monitor/extra").status, 404);
+  fs::remove(root() / "monitor.html");
+  EXPECT_EQ(get("/monitor").status, 404);
+}
+
+// The dashboard's chart library, copied under vendor/ by scripts/setup.sh.
+TEST_F(HttpRouterTest, VendoredFilesWithTypes) {
+  const auto js = get("/vendor/uplot/uPlot.esm.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.contentType, "text/javascript; charset=utf-8");
+  const auto css = get("/vendor/uplot/uPlot.min.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.contentType, "text/css; charset=utf-8");
+  EXPECT_EQ(get("/vendor/uplot/missing.js").status, 404);
+}
+
+TEST_F(HttpRouterTest, TheWebClientsNpmSetUpAndHiddenFilesAreNotServed) {
+  fs::create_directories(root() / "node_modules" / "uplot" / "dist");
+  write(root() / "node_modules" / "uplot" / "dist" / "uPlot.esm.js", "export {}");
+  write(root() / "package.json", "{}");
+  write(root() / "package-lock.json", "{}");
+  write(root() / ".setup-stamp", "x");
+  for (const auto* target : {"/node_modules/uplot/dist/uPlot.esm.js", "/package.json",
+                             "/package-lock.json", "/.setup-stamp", "/js/../package.json"}) {
+    EXPECT_EQ(get(target).status, 404) << target;
+  }
+  EXPECT_EQ(get("/vendor/uplot/uPlot.esm.js").status, 200);
 }
 
 TEST_F(HttpRouterTest, RoomLinkServesRoomPage) {
