@@ -68,8 +68,8 @@ struct RollEntry {
 };
 std::string_view rollStatusName(RollEntry::Status status);  // never_joined, connected, left
 
-// Told about every change of a meeting's state, lock or deletion, after the change is stored
-// and outside the service's lock, on the thread that made the change.
+// Told about every stored change of a meeting (state, lock, invitations, any edit), after it is
+// stored and outside the service's lock, on the thread that made the change.
 class MeetingListener {
  public:
   virtual ~MeetingListener() = default;
@@ -99,7 +99,9 @@ class MeetingService : public RoomDirectory {
 
   // ---- meetings (reads: every role; writes: admin, host) ----
   Meeting create(const Caller& caller, const MeetingDraft& draft);
-  // Only scheduled or open meetings can be edited (bad_state).
+  // Ended and cancelled meetings cannot be edited (bad_state). Once open, the join code is fixed;
+  // once live, the start time too (bad_state). Invitations of an open or live meeting may change:
+  // the listener hears of it, and rooms the meeting no longer admits are sent away.
   Meeting update(const Caller& caller, MeetingId id, const MeetingPatch& patch);
   Meeting cancel(const Caller& caller, MeetingId id);
   Meeting open(const Caller& caller, MeetingId id);
@@ -132,6 +134,8 @@ class MeetingService : public RoomDirectory {
 
   Caller authenticate(const std::string& token) override;
   Meeting meetingByCode(const std::string& code) override;
+  // Invited through the unit's own id or one merged into it, or access "anyone".
+  bool admits(const Meeting& meeting, const std::string& unitId) override;
   // setLocked (above) is also the RoomDirectory's.
 
   // Audit entries of the conference model (chair actions, joins) go through here too.

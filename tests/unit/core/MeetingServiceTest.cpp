@@ -207,6 +207,51 @@ TEST_F(MeetingServiceTest, EditingReplacesFieldsAndInvitationsUntilTheMeetingIsO
   EXPECT_EQ(codeOf([&] { service_.update(host_, 4242, patch); }), "not_found");
 }
 
+TEST_F(MeetingServiceTest, AnOpenMeetingKeepsItsCodeAndALiveOneItsStartButInvitationsMayChange) {
+  const Meeting m = service_.open(host_, service_.create(host_, draft()).id);
+  MeetingPatch recode;
+  recode.code = "ma-moi";
+  EXPECT_EQ(codeOf([&] { service_.update(host_, m.id, recode); }), "bad_state");
+  recode.code = m.code;  // the same code is no change
+  EXPECT_EQ(service_.update(host_, m.id, recode), m);
+
+  service_.roomJoined(service_.admit("", service_.issueRoomLink(host_, "p.so.yt"), ""));
+  ASSERT_EQ(service_.get(host_, m.id).state, MeetingState::kLive);
+  MeetingPatch restart;
+  restart.startsAt = m.startsAt + kHour;
+  EXPECT_EQ(codeOf([&] { service_.update(host_, m.id, restart); }), "bad_state");
+  EXPECT_EQ(service_.get(host_, m.id).startsAt, m.startsAt);
+
+  // The host drops one unit, adds another and runs over time: the listener hears every edit.
+  listener_.changes.clear();
+  MeetingPatch patch;
+  patch.invite = InviteSelection{{"p.so.yt", "p.xa-c"}, {}, {}};
+  patch.endsAt = m.endsAt + kHour;
+  const Meeting edited = service_.update(host_, m.id, patch);
+  EXPECT_EQ(edited.invited, (std::vector<std::string>{"p.so.yt", "p.xa-c"}));
+  EXPECT_EQ(edited.endsAt, m.endsAt + kHour);
+  ASSERT_EQ(listener_.changes.size(), 1u);
+  EXPECT_EQ(listener_.changes[0], edited);
+  EXPECT_TRUE(service_.admits(edited, "p.so.yt"));
+  EXPECT_TRUE(service_.admits(edited, "p.xa-c"));
+  EXPECT_FALSE(service_.admits(edited, "p.h1.xa-a"));  // dropped
+  EXPECT_FALSE(service_.admits(edited, ""));           // guests: access is "invited"
+  MeetingPatch anyone;
+  anyone.access = MeetingAccess::kAnyone;
+  const Meeting open = service_.update(host_, m.id, anyone);
+  EXPECT_TRUE(service_.admits(open, "p.h1.xa-a"));
+  EXPECT_TRUE(service_.admits(open, ""));
+  EXPECT_EQ(auditCount("meeting.update"), 2u);
+}
+
+TEST_F(MeetingServiceTest, AScheduledMeetingMayChangeItsCode) {
+  const Meeting m = service_.create(host_, draft());
+  MeetingPatch recode;
+  recode.code = "ma-moi";
+  EXPECT_EQ(service_.update(host_, m.id, recode).code, "ma-moi");
+  EXPECT_EQ(service_.meetingByCode("ma-moi").id, m.id);
+}
+
 TEST_F(MeetingServiceTest, TheLifecycleAllowsOnlyItsTransitions) {
   const Meeting m = service_.create(host_, draft());
   EXPECT_EQ(codeOf([&] { service_.close(host_, m.id); }), "bad_state");
@@ -455,3 +500,7 @@ TEST_F(MeetingServiceTest, ImportingAMergeKeepsInvitationsAndRoomLinksResolving)
 
 }  // namespace
 }  // namespace mcu::core
+  // A room in the meeting under either id stays admitted after an edit.
+  EXPECT_TRUE(service_.admits(service_.get(host_, m.id), "p.h1.xa-b"));
+  EXPECT_TRUE(service_.admits(service_.get(host_, m.id), "p.h1.xa-a"));
+  EXPECT_FALSE(service_.admits(service_.get(host_, m.id), "p.xa-c"));

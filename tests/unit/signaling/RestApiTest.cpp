@@ -1189,10 +1189,14 @@ TEST_F(RestApiTest, FullMeetingFlow) {
     }
   }
 
-  // Lock and unlock; edits of a live meeting are refused.
+  // Lock and unlock; a live meeting may be retitled, but keeps its join code.
   EXPECT_EQ(parse(call("POST", path + "/lock", token)).at("locked"), true);
   EXPECT_EQ(parse(call("POST", path + "/unlock", token)).at("locked"), false);
-  EXPECT_EQ(errorCode(call("PATCH", path, token, R"({"title": "x"})")), "bad_state");
+  EXPECT_EQ(parse(call("PATCH", path, token, R"({"title": "x"})")).at("title"), "x");
+  reply = call("PATCH", path, token, R"({"code": "ma-khac"})");
+  EXPECT_EQ(reply.status, 409);
+  EXPECT_EQ(errorCode(reply), "bad_state");
+  EXPECT_NE(errorMessage(reply).find("join code"), std::string::npos) << reply.body;
 
   // Close: the room link no longer lands there; reopening is refused.
   reply = call("POST", path + "/close", token);
