@@ -268,6 +268,31 @@ Meeting MeetingService::setLocked(const Caller& caller, MeetingId id, bool locke
   });
 }
 
+std::vector<Meeting> MeetingService::sweep(UnixTime grace) {
+  std::vector<Meeting> ended;
+  {
+    std::lock_guard lock(mutex_);
+    const UnixTime now = clock_.now();
+    MeetingQuery current;
+    current.to = now;  // started before now: the only ones that can have ended
+    current.states = {MeetingState::kScheduled, MeetingState::kOpen, MeetingState::kLive};
+    for (Meeting m : store_.meetings(current)) {
+      const bool neverOpened = m.state == MeetingState::kScheduled;
+      if (now < m.endsAt + (neverOpened ? 0 : grace)) continue;
+      const std::string detail =
+          neverOpened ? "never opened" : std::string(meetingStateName(m.state)) + " past its end";
+      m.state = MeetingState::kEnded;
+      m.updatedAt = now;
+      if (store_.updateMeeting(
+              m, AuditEntry{0, now, 0, "server", "meeting.expire", meetingTarget(m), detail})) {
+        ended.push_back(std::move(m));
+      }
+    }
+  }
+  for (const auto& m : ended) notify(m);
+  return ended;
+}
+
 Meeting MeetingService::get(const Caller&, MeetingId id) {
   std::lock_guard lock(mutex_);
   return load(id);
@@ -476,6 +501,16 @@ void MeetingService::roomLeft(const Admission& admission) {
   p->second.lastChangeAt = clock_.now();
 }
 
+bool MeetingService::admits(const Meeting& meeting, const std::string& unitId) {
+  if (meeting.access == MeetingAccess::kAnyone) return true;
+  if (unitId.empty()) return false;
+  std::lock_guard lock(mutex_);
+  const Unit* unit = tree_->find(unitId);
+  return std::any_of(meeting.invited.begin(), meeting.invited.end(), [&](const std::string& id) {
+    return id == unitId || (unit && tree_->find(id) == unit);
+  });
+}
+
 void MeetingService::addStandingMeeting(const std::string& code, const std::string& title) {
   std::lock_guard lock(mutex_);
   standing_[code] = title;
@@ -500,16 +535,6 @@ Meeting MeetingService::transition(const Caller& caller, MeetingId id, const std
     change(m);
     if (m == before) return m;
     m.updatedAt = clock_.now();
-bool MeetingService::admits(const Meeting& meeting, const std::string& unitId) {
-  if (meeting.access == MeetingAccess::kAnyone) return true;
-  if (unitId.empty()) return false;
-  std::lock_guard lock(mutex_);
-  const Unit* unit = tree_->find(unitId);
-  return std::any_of(meeting.invited.begin(), meeting.invited.end(), [&](const std::string& id) {
-    return id == unitId || (unit && tree_->find(id) == unit);
-  });
-}
-
     try {
       if (!store_.updateMeeting(m, auditOf(caller, action, meetingTarget(m)))) {
         throw ServiceError(Status::kNotFound, "not_found",

@@ -6,6 +6,8 @@
 //
 // Lifecycle: scheduled --open--> open --first room joins--> live --close--> ended;
 //            scheduled|open --cancel--> cancelled. ended and cancelled are final.
+//            sweep() ends open|live meetings a grace period after endsAt, and scheduled ones
+//            whose endsAt passed without their being opened.
 // A bridge point may join a meeting that invites it (through its room link) while the meeting is
 // open or live and not locked; with access "anyone", also whoever has the join code.
 #include <functional>
@@ -107,6 +109,11 @@ class MeetingService : public RoomDirectory {
   Meeting open(const Caller& caller, MeetingId id);
   Meeting close(const Caller& caller, MeetingId id);  // open|live -> ended; rooms are sent away
   Meeting setLocked(const Caller& caller, MeetingId id, bool locked) override;
+  // Ends what the clock has left behind (the server calls it every config.schedule.sweepSeconds):
+  // open or live meetings `grace` seconds after their end time, as close() does, and scheduled
+  // meetings never opened once their end time has passed. Audited as the server
+  // ("meeting.expire"); the listener hears each. Returns the meetings it ended.
+  std::vector<Meeting> sweep(UnixTime grace);
   Meeting get(const Caller& caller, MeetingId id);
   std::vector<Meeting> list(const Caller& caller, const MeetingQuery& query);
   std::vector<RollEntry> roll(const Caller& caller, MeetingId id);
@@ -127,6 +134,8 @@ class MeetingService : public RoomDirectory {
                   const std::string& guestName) override;
   void roomJoined(const Admission& admission) override;
   void roomLeft(const Admission& admission) override;
+  // Invited through the unit's own id or one merged into it, or access "anyone".
+  bool admits(const Meeting& meeting, const std::string& unitId) override;
 
   // A meeting from the config that is always open to anyone with its code (e.g. "demo"); not
   // stored, no roll. Its code cannot be taken by a stored meeting.
@@ -134,8 +143,6 @@ class MeetingService : public RoomDirectory {
 
   Caller authenticate(const std::string& token) override;
   Meeting meetingByCode(const std::string& code) override;
-  // Invited through the unit's own id or one merged into it, or access "anyone".
-  bool admits(const Meeting& meeting, const std::string& unitId) override;
   // setLocked (above) is also the RoomDirectory's.
 
   // Audit entries of the conference model (chair actions, joins) go through here too.
