@@ -548,6 +548,18 @@ std::string ApiReply::header(std::string_view name) const {
   return {};
 }
 
+std::vector<std::pair<std::string, std::string>> RestApi::endpoints() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Route& route : routes()) {
+    std::string path;
+    for (const auto segment : route.pattern) path += "/" + std::string(segment);
+    for (const Endpoint& endpoint : route.endpoints) {
+      out.emplace_back(std::string(endpoint.method), path);
+    }
+  }
+  return out;
+}
+
 RestApi::RestApi(core::AuthService& auth, core::MeetingService& meetings, UnitsParser parseUnits,
                  AuditReader readAudit)
     : auth_(auth),

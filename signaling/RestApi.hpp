@@ -68,6 +68,9 @@ class RestApi {
   static std::size_t bodyLimit(std::string_view method, std::string_view target);
   // A JSON error reply with the API's headers, for errors found before handle() (413 too_large).
   static ApiReply errorReply(int status, std::string_view code, std::string_view message);
+  // Every method and path the route table serves, relative to /api/v1, in table order:
+  // {"GET", "/meetings/{id}"}. Tests hold docs/openapi.yaml against it.
+  static std::vector<std::pair<std::string, std::string>> endpoints();
 
   struct Call;  // one request being handled (RestApi.cpp)
   using Handler = ApiReply (RestApi::*)(Call&) const;

@@ -176,7 +176,20 @@ void Conference::meetingChanged(const Meeting& meeting) {
   if (it == meetings_.end()) return;
   if (!ended) {
     it->second.locked = meeting.locked;
-    return stateChanged(it->second, true);
+    // Rooms the edited meeting no longer admits (uninvited units; guests once access is
+    // "invited") are sent away; each removal tells the chairs and may drop the idle meeting.
+    std::vector<ParticipantId> uninvited;
+    for (const auto& id : it->second.order) {
+      const Participant* p = find(id);
+      if (p && rooms_ && !rooms_->admits(meeting, p->admission.unitId)) uninvited.push_back(id);
+    }
+    if (uninvited.empty()) return stateChanged(it->second, true);
+    for (const auto& id : uninvited) {
+      const ConnectionId conn = find(id)->conn;
+      removeParticipant(id);
+      signal_.send(conn, MeetingEndedMsg{meeting.code, "uninvited"});
+    }
+    return;
   }
   const std::vector<ConnectionId> chairs = it->second.chairs;
   for (ConnectionId c : chairs) {

@@ -63,6 +63,7 @@ class Conference : public MediaEvents {
 
   // ---- from the meeting service (posted to the core executor) ----
   // Opened: waiting rooms join. Ended or cancelled: rooms in it get meeting-ended and leave.
+  // Edited: rooms it no longer admits get meeting-ended (reason "uninvited") and leave.
   void meetingChanged(const Meeting& meeting);
 
   // ---- from the media layer (MediaEvents) ----

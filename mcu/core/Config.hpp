@@ -78,6 +78,12 @@ struct Config {
     int minPasswordLength = 10;
     int scryptCost = 15;  // log2 of scrypt's N: 15 = 32 MiB and ~0.1 s per hash
   } auth;
+  struct Schedule {
+    // An open or live meeting is ended this long after its end time (the host may extend it);
+    // a scheduled one that was never opened is ended once its end time has passed.
+    int endGraceMinutes = 30;
+    int sweepSeconds = 60;  // how often the server looks for such meetings
+  } schedule;
   struct Metrics {
     bool enabled = true;  // GET /metrics (Prometheus text format) on the HTTPS port
     std::string token;    // non-empty: scrapes must send `Authorization: Bearer <token>`

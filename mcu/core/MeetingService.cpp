@@ -198,8 +198,16 @@ Meeting MeetingService::create(const Caller& caller, const MeetingDraft& draft) 
 Meeting MeetingService::update(const Caller& caller, MeetingId id, const MeetingPatch& patch) {
   AuthService::require(caller, {Role::kAdmin, Role::kHost});
   return transition(caller, id, "meeting.update", [&](Meeting& m) {
-    if (m.state != MeetingState::kScheduled && m.state != MeetingState::kOpen) {
-      throw badState(m, "edit");
+    if (isFinal(m.state)) throw badState(m, "edit");
+    // Rooms and guests are joining with the code of an open meeting, and a live one has started.
+    if (isLive(m.state) && patch.code && *patch.code != m.code) {
+      throw ServiceError(Status::kConflict, "bad_state",
+                         "the join code of an open or live meeting cannot change: rooms and "
+                         "guests are joining with it");
+    }
+    if (m.state == MeetingState::kLive && patch.startsAt && *patch.startsAt != m.startsAt) {
+      throw ServiceError(Status::kConflict, "bad_state",
+                         "a live meeting has started: its start time cannot change");
     }
     bool startChanged = false;
     if (patch.title) m.title = trim(*patch.title);
@@ -258,6 +266,31 @@ Meeting MeetingService::setLocked(const Caller& caller, MeetingId id, bool locke
     if (isFinal(m.state)) throw badState(m, locked ? "lock" : "unlock");
     m.locked = locked;
   });
+}
+
+std::vector<Meeting> MeetingService::sweep(UnixTime grace) {
+  std::vector<Meeting> ended;
+  {
+    std::lock_guard lock(mutex_);
+    const UnixTime now = clock_.now();
+    MeetingQuery current;
+    current.to = now;  // started before now: the only ones that can have ended
+    current.states = {MeetingState::kScheduled, MeetingState::kOpen, MeetingState::kLive};
+    for (Meeting m : store_.meetings(current)) {
+      const bool neverOpened = m.state == MeetingState::kScheduled;
+      if (now < m.endsAt + (neverOpened ? 0 : grace)) continue;
+      const std::string detail =
+          neverOpened ? "never opened" : std::string(meetingStateName(m.state)) + " past its end";
+      m.state = MeetingState::kEnded;
+      m.updatedAt = now;
+      if (store_.updateMeeting(
+              m, AuditEntry{0, now, 0, "server", "meeting.expire", meetingTarget(m), detail})) {
+        ended.push_back(std::move(m));
+      }
+    }
+  }
+  for (const auto& m : ended) notify(m);
+  return ended;
 }
 
 Meeting MeetingService::get(const Caller&, MeetingId id) {
@@ -468,6 +501,16 @@ void MeetingService::roomLeft(const Admission& admission) {
   p->second.lastChangeAt = clock_.now();
 }
 
+bool MeetingService::admits(const Meeting& meeting, const std::string& unitId) {
+  if (meeting.access == MeetingAccess::kAnyone) return true;
+  if (unitId.empty()) return false;
+  std::lock_guard lock(mutex_);
+  const Unit* unit = tree_->find(unitId);
+  return std::any_of(meeting.invited.begin(), meeting.invited.end(), [&](const std::string& id) {
+    return id == unitId || (unit && tree_->find(id) == unit);
+  });
+}
+
 void MeetingService::addStandingMeeting(const std::string& code, const std::string& title) {
   std::lock_guard lock(mutex_);
   standing_[code] = title;
@@ -485,7 +528,6 @@ void MeetingService::audit(const AuditEntry& entry) {
 Meeting MeetingService::transition(const Caller& caller, MeetingId id, const std::string& action,
                                    const std::function<void(Meeting&)>& change) {
   Meeting m;
-  bool changed = false;
   {
     std::lock_guard lock(mutex_);
     m = load(id);
@@ -502,9 +544,8 @@ Meeting MeetingService::transition(const Caller& caller, MeetingId id, const std
       throw ServiceError(Status::kConflict, "duplicate_code",
                          "the join code '" + m.code + "' is already used by another meeting");
     }
-    changed = before.state != m.state || before.locked != m.locked || before.code != m.code;
   }
-  if (changed) notify(m);
+  notify(m);
   return m;
 }
 

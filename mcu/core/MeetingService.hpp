@@ -6,6 +6,8 @@
 //
 // Lifecycle: scheduled --open--> open --first room joins--> live --close--> ended;
 //            scheduled|open --cancel--> cancelled. ended and cancelled are final.
+//            sweep() ends open|live meetings a grace period after endsAt, and scheduled ones
+//            whose endsAt passed without their being opened.
 // A bridge point may join a meeting that invites it (through its room link) while the meeting is
 // open or live and not locked; with access "anyone", also whoever has the join code.
 #include <functional>
@@ -68,8 +70,8 @@ struct RollEntry {
 };
 std::string_view rollStatusName(RollEntry::Status status);  // never_joined, connected, left
 
-// Told about every change of a meeting's state, lock or deletion, after the change is stored
-// and outside the service's lock, on the thread that made the change.
+// Told about every stored change of a meeting (state, lock, invitations, any edit), after it is
+// stored and outside the service's lock, on the thread that made the change.
 class MeetingListener {
  public:
   virtual ~MeetingListener() = default;
@@ -99,12 +101,19 @@ class MeetingService : public RoomDirectory {
 
   // ---- meetings (reads: every role; writes: admin, host) ----
   Meeting create(const Caller& caller, const MeetingDraft& draft);
-  // Only scheduled or open meetings can be edited (bad_state).
+  // Ended and cancelled meetings cannot be edited (bad_state). Once open, the join code is fixed;
+  // once live, the start time too (bad_state). Invitations of an open or live meeting may change:
+  // the listener hears of it, and rooms the meeting no longer admits are sent away.
   Meeting update(const Caller& caller, MeetingId id, const MeetingPatch& patch);
   Meeting cancel(const Caller& caller, MeetingId id);
   Meeting open(const Caller& caller, MeetingId id);
   Meeting close(const Caller& caller, MeetingId id);  // open|live -> ended; rooms are sent away
   Meeting setLocked(const Caller& caller, MeetingId id, bool locked) override;
+  // Ends what the clock has left behind (the server calls it every config.schedule.sweepSeconds):
+  // open or live meetings `grace` seconds after their end time, as close() does, and scheduled
+  // meetings never opened once their end time has passed. Audited as the server
+  // ("meeting.expire"); the listener hears each. Returns the meetings it ended.
+  std::vector<Meeting> sweep(UnixTime grace);
   Meeting get(const Caller& caller, MeetingId id);
   std::vector<Meeting> list(const Caller& caller, const MeetingQuery& query);
   std::vector<RollEntry> roll(const Caller& caller, MeetingId id);
@@ -125,6 +134,8 @@ class MeetingService : public RoomDirectory {
                   const std::string& guestName) override;
   void roomJoined(const Admission& admission) override;
   void roomLeft(const Admission& admission) override;
+  // Invited through the unit's own id or one merged into it, or access "anyone".
+  bool admits(const Meeting& meeting, const std::string& unitId) override;
 
   // A meeting from the config that is always open to anyone with its code (e.g. "demo"); not
   // stored, no roll. Its code cannot be taken by a stored meeting.

@@ -79,10 +79,11 @@ struct WaitingMsg {
   std::string state;          // "scheduled"
   std::string name;           // the waiting bridge point's name
 };
-// The host closed or cancelled the meeting; the room is out of it.
+// The room is out of the meeting: the host closed or cancelled it, the chair removed the room,
+// or an edit of the meeting no longer invites it.
 struct MeetingEndedMsg {
   std::string meeting;
-  std::string reason;  // "closed", "cancelled"
+  std::string reason;  // "closed", "cancelled", "removed", "uninvited"
 };
 struct ChairJoinedMsg {
   RequestId requestId;

@@ -4,6 +4,7 @@
 // holds it (optional: without one, only the config's standing meetings exist).
 // Methods throw ServiceError for a refusal (codes: unauthorized, link_revoked, not_found,
 // not_invited, meeting_closed, meeting_locked).
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -41,6 +42,14 @@ class RoomDirectory {
   // Presence, for the roll: the first join of an open meeting makes it live.
   virtual void roomJoined(const Admission& admission) = 0;
   virtual void roomLeft(const Admission& admission) = 0;
+  // Whether `meeting`, as just edited, still admits a room of this unit that is in it (empty
+  // unitId: a guest): access "anyone", or the unit is invited. This default compares ids as
+  // they are; MeetingService also resolves merged units' former ids.
+  virtual bool admits(const Meeting& meeting, const std::string& unitId) {
+    if (meeting.access == MeetingAccess::kAnyone) return true;
+    return !unitId.empty() &&
+           std::binary_search(meeting.invited.begin(), meeting.invited.end(), unitId);
+  }
 
   // ---- for the chair's console (a host or admin attached to a live meeting) ----
   // Who holds this token (unauthorized, token_expired).

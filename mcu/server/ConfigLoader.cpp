@@ -141,7 +141,7 @@ core::Config parseConfig(const std::string& text) {
   json unused;
   top.get("logLevel", config.logLevel);
   for (const char* key : {"server", "video", "audio", "ice", "limits", "org", "store", "auth",
-                          "metrics", "monitor", "meetings"}) {
+                          "schedule", "metrics", "monitor", "meetings"}) {
     top.get(key, unused);
   }
   top.done();
@@ -193,6 +193,15 @@ core::Config parseConfig(const std::string& text) {
     if (a.loginWindowSeconds < 1) throw std::runtime_error("auth.loginWindowSeconds: 1..");
     if (a.minPasswordLength < 8) throw std::runtime_error("auth.minPasswordLength: 8..");
     if (a.scryptCost < 10 || a.scryptCost > 20) throw std::runtime_error("auth.scryptCost: 10..20");
+  }
+  if (root.contains("schedule")) {
+    auto& sc = config.schedule;
+    Section(root["schedule"], "schedule")
+        .get("endGraceMinutes", sc.endGraceMinutes)
+        .get("sweepSeconds", sc.sweepSeconds)
+        .done();
+    if (sc.endGraceMinutes < 0) throw std::runtime_error("schedule.endGraceMinutes: 0..");
+    if (sc.sweepSeconds < 1) throw std::runtime_error("schedule.sweepSeconds: 1..");
   }
   if (root.contains("metrics")) {
     Section(root["metrics"], "metrics")

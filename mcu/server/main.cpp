@@ -2,9 +2,11 @@
 // the GStreamer media layer, all on one io_context; the core runs on its own strand.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <string>
@@ -176,6 +178,22 @@ int main(int argc, char** argv) {
         [&store](std::int64_t before, std::size_t limit) { return store.audit(before, limit); });
     server.attachApi(api);
     const std::uint16_t port = server.start();
+
+    // Meetings the clock has left behind are ended now and then, on the core strand (as the
+    // rooms' joins are); the listener sends their rooms away.
+    const auto sweepEvery = std::chrono::seconds(config.schedule.sweepSeconds);
+    const mcu::core::UnixTime endGrace = config.schedule.endGraceMinutes * 60;
+    std::function<void()> sweep = [&] {
+      try {
+        for (const auto& m : meetings.sweep(endGrace)) {
+          kLog.info("meeting ended past its end time", {{"meeting", m.code}, {"meetingId", m.id}});
+        }
+      } catch (const std::exception& e) {
+        kLog.error(std::string("sweeping ended meetings failed: ") + e.what());
+      }
+      core.schedule(sweepEvery, sweep);
+    };
+    core.post([&] { sweep(); });
 
     const std::string base =
         "https://" + config.server.publicHost + ":" + std::to_string(port) + "/";

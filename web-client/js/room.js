@@ -662,8 +662,8 @@ function connectionLost(reason) {
   room.retryTimer = setTimeout(connect, delay);
 }
 
-// The host closed or cancelled the meeting: the room is out; a bridge point may look for its
-// next meeting.
+// The host closed or cancelled the meeting, the chair removed the room, or the host's edit no
+// longer invites it: the room is out; a bridge point may look for its next meeting.
 function onMeetingEnded(msg) {
   teardown();
   room.generation++;
@@ -675,6 +675,12 @@ function onMeetingEnded(msg) {
   resetChair();
   if (msg.reason === 'removed') { // by the chair: it may come back once invited back
     showEnd('ended.removedHeading', () => t('ended.removedBody', { title: room.title || room.code }),
+      room.secret ? 'ctl.checkAgain' : 'ctl.rejoin');
+    return;
+  }
+  if (msg.reason === 'uninvited') { // the host's edit of the meeting no longer invites it
+    showEnd('ended.uninvitedHeading',
+      () => t('ended.uninvitedBody', { title: room.title || room.code }),
       room.secret ? 'ctl.checkAgain' : 'ctl.rejoin');
     return;
   }

@@ -212,6 +212,44 @@ TEST_F(ConferenceRoomsTest, CancellingTellsWaitingRooms) {
   EXPECT_TRUE(media_.added.empty());
 }
 
+TEST_F(ConferenceRoomsTest, AnEditThatNoLongerInvitesARoomSendsItAway) {
+  rooms_.meeting.state = MeetingState::kLive;
+  joinWithLink(1, "s-ban-lau");
+  joinWithLink(2, "s-coc-san");
+  conf_.attachChair(3, 1, "host-token", "giao-ban");
+  ASSERT_EQ(conf_.participantCount(), 2u);
+
+  // Access "anyone" admits rooms whether invited or not: nobody leaves.
+  rooms_.meeting.access = MeetingAccess::kAnyone;
+  rooms_.meeting.invited = {"lc.xa.coc-san"};
+  conf_.meetingChanged(rooms_.meeting);
+  EXPECT_EQ(conf_.participantCount(), 2u);
+
+  rooms_.meeting.access = MeetingAccess::kInvited;
+  conf_.meetingChanged(rooms_.meeting);
+  const auto ended = signal_.to<MeetingEndedMsg>(1);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].meeting, "giao-ban");
+  EXPECT_EQ(ended[0].reason, "uninvited");
+  EXPECT_TRUE(signal_.to<MeetingEndedMsg>(2).empty());
+  EXPECT_TRUE(signal_.to<MeetingEndedMsg>(3).empty());  // the chair stays
+  EXPECT_EQ(conf_.participantCount(), 1u);
+  EXPECT_EQ(media_.removed.size(), 1u);
+  EXPECT_EQ(rooms_.left, std::vector<std::string>{"lc.xa.ban-lau"});
+  const auto state = signal_.to<MeetingStateMsg>(3);
+  ASSERT_FALSE(state.empty());
+  ASSERT_EQ(state.back().rooms.size(), 1u);
+  EXPECT_EQ(state.back().rooms[0].unitId, "lc.xa.coc-san");
+
+  // The last invited room dropped too: the chair stays attached to the empty meeting.
+  rooms_.meeting.invited = {};
+  conf_.meetingChanged(rooms_.meeting);
+  EXPECT_EQ(signal_.to<MeetingEndedMsg>(2).size(), 1u);
+  EXPECT_EQ(conf_.participantCount(), 0u);
+  EXPECT_TRUE(signal_.to<MeetingEndedMsg>(3).empty());
+  EXPECT_TRUE(signal_.to<MeetingStateMsg>(3).back().rooms.empty());
+}
+
 TEST_F(ConferenceRoomsTest, LockingKeepsWaitingRoomsWaiting) {
   joinWithLink(1, "s-ban-lau");
   rooms_.meeting.state = MeetingState::kOpen;

@@ -207,6 +207,51 @@ TEST_F(MeetingServiceTest, EditingReplacesFieldsAndInvitationsUntilTheMeetingIsO
   EXPECT_EQ(codeOf([&] { service_.update(host_, 4242, patch); }), "not_found");
 }
 
+TEST_F(MeetingServiceTest, AnOpenMeetingKeepsItsCodeAndALiveOneItsStartButInvitationsMayChange) {
+  const Meeting m = service_.open(host_, service_.create(host_, draft()).id);
+  MeetingPatch recode;
+  recode.code = "ma-moi";
+  EXPECT_EQ(codeOf([&] { service_.update(host_, m.id, recode); }), "bad_state");
+  recode.code = m.code;  // the same code is no change
+  EXPECT_EQ(service_.update(host_, m.id, recode), m);
+
+  service_.roomJoined(service_.admit("", service_.issueRoomLink(host_, "p.so.yt"), ""));
+  ASSERT_EQ(service_.get(host_, m.id).state, MeetingState::kLive);
+  MeetingPatch restart;
+  restart.startsAt = m.startsAt + kHour;
+  EXPECT_EQ(codeOf([&] { service_.update(host_, m.id, restart); }), "bad_state");
+  EXPECT_EQ(service_.get(host_, m.id).startsAt, m.startsAt);
+
+  // The host drops one unit, adds another and runs over time: the listener hears every edit.
+  listener_.changes.clear();
+  MeetingPatch patch;
+  patch.invite = InviteSelection{{"p.so.yt", "p.xa-c"}, {}, {}};
+  patch.endsAt = m.endsAt + kHour;
+  const Meeting edited = service_.update(host_, m.id, patch);
+  EXPECT_EQ(edited.invited, (std::vector<std::string>{"p.so.yt", "p.xa-c"}));
+  EXPECT_EQ(edited.endsAt, m.endsAt + kHour);
+  ASSERT_EQ(listener_.changes.size(), 1u);
+  EXPECT_EQ(listener_.changes[0], edited);
+  EXPECT_TRUE(service_.admits(edited, "p.so.yt"));
+  EXPECT_TRUE(service_.admits(edited, "p.xa-c"));
+  EXPECT_FALSE(service_.admits(edited, "p.h1.xa-a"));  // dropped
+  EXPECT_FALSE(service_.admits(edited, ""));           // guests: access is "invited"
+  MeetingPatch anyone;
+  anyone.access = MeetingAccess::kAnyone;
+  const Meeting open = service_.update(host_, m.id, anyone);
+  EXPECT_TRUE(service_.admits(open, "p.h1.xa-a"));
+  EXPECT_TRUE(service_.admits(open, ""));
+  EXPECT_EQ(auditCount("meeting.update"), 2u);
+}
+
+TEST_F(MeetingServiceTest, AScheduledMeetingMayChangeItsCode) {
+  const Meeting m = service_.create(host_, draft());
+  MeetingPatch recode;
+  recode.code = "ma-moi";
+  EXPECT_EQ(service_.update(host_, m.id, recode).code, "ma-moi");
+  EXPECT_EQ(service_.meetingByCode("ma-moi").id, m.id);
+}
+
 TEST_F(MeetingServiceTest, TheLifecycleAllowsOnlyItsTransitions) {
   const Meeting m = service_.create(host_, draft());
   EXPECT_EQ(codeOf([&] { service_.close(host_, m.id); }), "bad_state");
@@ -233,6 +278,66 @@ TEST_F(MeetingServiceTest, TheLifecycleAllowsOnlyItsTransitions) {
   EXPECT_EQ(auditCount("meeting.open"), 1u);
   EXPECT_EQ(auditCount("meeting.close"), 1u);
   EXPECT_EQ(auditCount("meeting.lock"), 1u);
+}
+
+TEST_F(MeetingServiceTest, TheSweepEndsMeetingsTheClockHasLeftBehind) {
+  constexpr UnixTime kGrace = 30 * 60;
+  const Meeting forgotten = service_.create(host_, draft());  // never opened
+  const Meeting open = service_.open(host_, service_.create(host_, draft()).id);
+  const Meeting live = service_.open(host_, service_.create(host_, draft({"p.xa-c"})).id);
+  service_.roomJoined(service_.admit("", service_.issueRoomLink(host_, "p.xa-c"), ""));
+  const Meeting cancelled = service_.cancel(host_, service_.create(host_, draft()).id);
+  MeetingDraft tomorrow = draft();
+  tomorrow.startsAt += 24 * kHour;
+  tomorrow.endsAt += 24 * kHour;
+  const Meeting next = service_.create(host_, tomorrow);
+  listener_.changes.clear();
+  const auto stateOf = [&](const Meeting& m) { return service_.get(host_, m.id).state; };
+  const auto idsOf = [](const std::vector<Meeting>& ms) {
+    std::vector<MeetingId> ids;
+    for (const auto& m : ms) ids.push_back(m.id);
+    return ids;
+  };
+
+  EXPECT_TRUE(service_.sweep(kGrace).empty());  // all still ahead
+  clock_.t = forgotten.endsAt - 1;
+  EXPECT_TRUE(service_.sweep(kGrace).empty());
+
+  // At the end time the meeting nobody opened is over; the running ones get the grace period.
+  clock_.t = forgotten.endsAt;
+  EXPECT_EQ(idsOf(service_.sweep(kGrace)), std::vector<MeetingId>{forgotten.id});
+  EXPECT_EQ(stateOf(forgotten), MeetingState::kEnded);
+  clock_.t = open.endsAt + kGrace - 1;
+  EXPECT_TRUE(service_.sweep(kGrace).empty());
+  EXPECT_EQ(stateOf(live), MeetingState::kLive);
+
+  // The live meeting's host runs over and extends it; the open one is ended after the grace.
+  MeetingPatch extend;
+  extend.endsAt = live.endsAt + kHour;
+  service_.update(host_, live.id, extend);
+  clock_.t = open.endsAt + kGrace;
+  EXPECT_EQ(idsOf(service_.sweep(kGrace)), std::vector<MeetingId>{open.id});
+  EXPECT_EQ(stateOf(live), MeetingState::kLive);
+  const std::string link = service_.issueRoomLink(host_, "p.so.yt");
+  EXPECT_EQ(codeOf([&] { service_.admit(open.code, link, ""); }), "meeting_closed");
+  clock_.t = live.endsAt + kHour + kGrace;
+  EXPECT_EQ(idsOf(service_.sweep(kGrace)), std::vector<MeetingId>{live.id});
+
+  EXPECT_EQ(stateOf(cancelled), MeetingState::kCancelled);
+  EXPECT_EQ(stateOf(next), MeetingState::kScheduled);
+  EXPECT_TRUE(service_.sweep(kGrace).empty());  // nothing twice
+  // The listener heard each end (and the extension), so rooms are sent away; each is audited.
+  std::vector<std::pair<MeetingId, MeetingState>> heard;
+  for (const auto& c : listener_.changes) heard.emplace_back(c.id, c.state);
+  EXPECT_EQ(heard,
+            (std::vector<std::pair<MeetingId, MeetingState>>{{forgotten.id, MeetingState::kEnded},
+                                                             {live.id, MeetingState::kLive},
+                                                             {open.id, MeetingState::kEnded},
+                                                             {live.id, MeetingState::kEnded}}));
+  EXPECT_EQ(auditCount("meeting.expire"), 3u);
+  const auto newest = store_.audit(0, 1).at(0);
+  EXPECT_EQ(newest.actor, "server");
+  EXPECT_EQ(newest.target, "meeting:" + std::to_string(live.id));
 }
 
 TEST_F(MeetingServiceTest, ListingFiltersByTimeAndState) {
@@ -433,6 +538,10 @@ TEST_F(MeetingServiceTest, ImportingAMergeKeepsInvitationsAndRoomLinksResolving)
   const auto roll = service_.roll(host_, m.id);
   ASSERT_EQ(roll.size(), 1u);
   EXPECT_EQ(roll[0].unitId, "p.h1.xa-b");
+  // A room in the meeting under either id stays admitted after an edit.
+  EXPECT_TRUE(service_.admits(service_.get(host_, m.id), "p.h1.xa-b"));
+  EXPECT_TRUE(service_.admits(service_.get(host_, m.id), "p.h1.xa-a"));
+  EXPECT_FALSE(service_.admits(service_.get(host_, m.id), "p.xa-c"));
 
   // Dropping a unit that is still invited is refused, naming it, and changes nothing.
   std::vector<Unit> dropped = reformed;

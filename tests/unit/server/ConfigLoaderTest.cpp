@@ -93,6 +93,12 @@ void expectSame(const Config::Auth& a, const Config::Auth& b) {
   EXPECT_EQ(cost, b.scryptCost) << "auth.scryptCost";
 }
 
+void expectSame(const Config::Schedule& a, const Config::Schedule& b) {
+  const auto& [endGraceMinutes, sweepSeconds] = a;
+  EXPECT_EQ(endGraceMinutes, b.endGraceMinutes) << "schedule.endGraceMinutes";
+  EXPECT_EQ(sweepSeconds, b.sweepSeconds) << "schedule.sweepSeconds";
+}
+
 void expectSame(const Config::Metrics& a, const Config::Metrics& b) {
   const auto& [enabled, token] = a;
   EXPECT_EQ(enabled, b.enabled) << "metrics.enabled";
@@ -111,8 +117,8 @@ void expectSame(const Config::Monitor& a, const Config::Monitor& b) {
 }
 
 void expectSame(const Config& a, const Config& b) {
-  const auto& [server, video, audio, ice, limits, org, store, auth, metrics, monitor, meetings,
-               logLevel] = a;
+  const auto& [server, video, audio, ice, limits, org, store, auth, schedule, metrics, monitor,
+               meetings, logLevel] = a;
   expectSame(server, b.server);
   expectSame(video, b.video);
   expectSame(audio, b.audio);
@@ -121,6 +127,7 @@ void expectSame(const Config& a, const Config& b) {
   expectSame(org, b.org);
   expectSame(store, b.store);
   expectSame(auth, b.auth);
+  expectSame(schedule, b.schedule);
   expectSame(metrics, b.metrics);
   expectSame(monitor, b.monitor);
   ASSERT_EQ(meetings.size(), b.meetings.size()) << "meetings";
@@ -232,6 +239,7 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
     "store": {"path": "/var/lib/mcu/mcu.db"},
     "auth": {"sessionTtlMinutes": 60, "maxLoginFailures": 3, "loginWindowSeconds": 60,
              "minPasswordLength": 12, "scryptCost": 14},
+    "schedule": {"endGraceMinutes": 0, "sweepSeconds": 15},
     "metrics": {"enabled": false, "token": "s3cr3t-Token_1"},
     "meetings": [
       {"code": "tinh", "title": "Hội nghị trực tuyến tỉnh", "open": true},
@@ -258,6 +266,7 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
   want.org = {"configs/org/example-districts.csv"};
   want.store = {"/var/lib/mcu/mcu.db"};
   want.auth = {60, 3, 60, 12, 14};
+  want.schedule = {0, 15};
   want.metrics = {false, "s3cr3t-Token_1"};
   want.meetings = {{"tinh", "Hội nghị trực tuyến tỉnh", true}, {"huyen", "Huyện", false}};
   want.logLevel = "debug";
@@ -272,6 +281,13 @@ TEST(ParseConfigTest, AuthRangesAreChecked) {
   EXPECT_NE(parseError(R"({"auth": {"sessionTtlMinutes": 0}})").find("auth.sessionTtlMinutes"),
             std::string::npos);
   EXPECT_NE(parseError(R"({"auth": {"colour": 1}})").find("'colour'"), std::string::npos);
+}
+
+TEST(ParseConfigTest, ScheduleRangesAreChecked) {
+  EXPECT_NE(parseError(R"({"schedule": {"endGraceMinutes": -1}})").find("schedule.endGraceMinutes"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"({"schedule": {"sweepSeconds": 0}})").find("schedule.sweepSeconds"),
+            std::string::npos);
 }
 
 TEST(ParseConfigTest, LogLevelMustBeOneOfTheFour) {

@@ -854,6 +854,236 @@ TEST_F(RestApiTest, ReplaceUnitsRefusesBadTrees) {
   EXPECT_EQ(parse(call("GET", "/api/v1/units", w.adminToken)).at("version"), 2);
 }
 
+// ---------------------------------------------------------------- a province-sized tree
+
+// A row of a generated tree, written out as CSV or JSON for PUT /units.
+struct TreeRow {
+  std::string id, name, kind, parent;
+  int order = 0;
+  std::vector<std::string> formerIds;
+};
+
+// The districts of an older deployment: id, name, kind.
+const std::array<std::array<const char*, 3>, 9> kDistricts{{
+    {"bat-xat", "Bát Xát", "district"},
+    {"bao-thang", "Bảo Thắng", "district"},
+    {"bao-yen", "Bảo Yên", "district"},
+    {"bac-ha", "Bắc Hà", "district"},
+    {"muong-khuong", "Mường Khương", "district"},
+    {"si-ma-cai", "Si Ma Cai", "district"},
+    {"van-ban", "Văn Bàn", "district"},
+    {"sa-pa", "Sa Pa", "district"},
+    {"tp", "Lào Cai", "city"},
+}};
+constexpr int kOldCommunesPerDistrict = 24;
+constexpr int kNewCommunesPerDistrict = 11;
+
+std::string twoDigits(int n) {
+  return (n < 10 ? "0" : "") + std::to_string(n);
+}
+std::string oldCommuneId(const std::string& district, int i) {
+  return "lc." + district + ".xa-" + twoDigits(i);
+}
+
+// Before the 2025 reform: province → departments, and province → districts → communes (the
+// world's own three units placed under districts), 238 units.
+std::vector<TreeRow> districtTree() {
+  std::vector<TreeRow> rows{{"lc", "UBND tỉnh Lào Cai", "province", "", 0, {}}};
+  const std::array<std::array<const char*, 2>, 9> departments{{
+      {"lc.so.yt", "Sở Y tế"},
+      {"lc.so.tt-tt", "Sở Thông tin và Truyền thông"},
+      {"lc.so.kh-cn", "Sở Khoa học và Công nghệ"},
+      {"lc.so.kh-dt", "Sở Kế hoạch và Đầu tư"},
+      {"lc.so.tc", "Sở Tài chính"},
+      {"lc.so.gt-vt", "Sở Giao thông Vận tải"},
+      {"lc.so.xd", "Sở Xây dựng"},
+      {"lc.so.tn-mt", "Sở Tài nguyên và Môi trường"},
+      {"lc.so.nn-ptnt", "Sở Nông nghiệp và Phát triển nông thôn"},
+  }};
+  int order = 10;
+  for (const auto& [id, name] : departments)
+    rows.push_back({id, name, "department", "lc", order++});
+  order = 100;
+  for (const auto& [district, name, kind] : kDistricts) {
+    const std::string id = std::string("lc.") + district;
+    rows.push_back(
+        {id, std::string("UBND ") + (kind == std::string("city") ? "thành phố " : "huyện ") + name,
+         kind, "lc", order++});
+    for (int i = 0; i < kOldCommunesPerDistrict; ++i) {
+      rows.push_back({oldCommuneId(district, i), std::string("xã ") + name + " " + twoDigits(i + 1),
+                      "commune", id, i});
+    }
+  }
+  rows.push_back({"lc.xa.ban-lau", "xã Bản Lầu", "commune", "lc.muong-khuong", 50});
+  rows.push_back({"lc.xa.a-lu", "xã A Lù", "commune", "lc.bat-xat", 50});
+  rows.push_back({"lc.phuong.kim-tan", "phường Kim Tân", "ward", "lc.tp", 50});
+  return rows;
+}
+
+// After it: no districts; departments merged as in 2025; in each district pairs of communes
+// merge into the first of them, renamed (the last one takes four), and the first also takes the
+// district's hall; Bản Lầu is only renamed; 107 units.
+std::vector<TreeRow> reformedTree() {
+  std::vector<TreeRow> rows{
+      {"lc", "UBND tỉnh Lào Cai", "province", "", 0, {}},
+      {"lc.so.yt", "Sở Y tế", "department", "lc", 10, {}},
+      {"lc.so.kh-cn", "Sở Khoa học và Công nghệ", "department", "lc", 11, {"lc.so.tt-tt"}},
+      {"lc.so.tc", "Sở Tài chính", "department", "lc", 12, {"lc.so.kh-dt"}},
+      {"lc.so.xd", "Sở Xây dựng", "department", "lc", 13, {"lc.so.gt-vt"}},
+      {"lc.so.nn-mt",
+       "Sở Nông nghiệp và Môi trường",
+       "department",
+       "lc",
+       14,
+       {"lc.so.tn-mt", "lc.so.nn-ptnt"}},
+  };
+  int order = 100;
+  for (const auto& [district, name, kind] : kDistricts) {
+    for (int k = 0; k < kNewCommunesPerDistrict; ++k) {
+      TreeRow row{oldCommuneId(district, 2 * k),
+                  std::string("xã ") + name + " " + std::to_string(k + 1) + " (mới)",
+                  "commune",
+                  "lc",
+                  order++,
+                  {}};
+      const int last = k + 1 == kNewCommunesPerDistrict ? kOldCommunesPerDistrict : 2 * k + 2;
+      for (int i = 2 * k + 1; i < last; ++i) row.formerIds.push_back(oldCommuneId(district, i));
+      if (k == 0) row.formerIds.push_back(std::string("lc.") + district);
+      rows.push_back(std::move(row));
+    }
+  }
+  rows.push_back({"lc.xa.ban-lau", "xã Bản Lầu (sau sáp nhập)", "commune", "lc", 300, {}});
+  rows.push_back({"lc.phuong.lao-cai", "phường Lào Cai", "ward", "lc", 301, {"lc.phuong.kim-tan"}});
+  // A Lù joins the first commune of Bát Xát.
+  for (auto& row : rows) {
+    if (row.id == oldCommuneId("bat-xat", 0)) row.formerIds.push_back("lc.xa.a-lu");
+  }
+  return rows;
+}
+
+std::string csvOf(const std::vector<TreeRow>& rows) {
+  std::string out = "id,name,kind,parent,order,formerIds\r\n";
+  for (const auto& r : rows) {
+    std::string former;
+    for (const auto& id : r.formerIds) former += (former.empty() ? "" : ";") + id;
+    out += r.id + "," + r.name + "," + r.kind + "," + r.parent + "," + std::to_string(r.order) +
+           "," + former + "\r\n";
+  }
+  return out;
+}
+
+std::string jsonOf(const std::vector<TreeRow>& rows) {
+  json units = json::array();
+  for (const auto& r : rows) {
+    json unit{{"id", r.id},
+              {"name", r.name},
+              {"kind", r.kind},
+              {"order", r.order},
+              {"formerIds", r.formerIds}};
+    if (!r.parent.empty()) unit["parent"] = r.parent;
+    units.push_back(std::move(unit));
+  }
+  return "// generated: Lào Cai after the 2025 reform\n" + json{{"units", units}}.dump(1);
+}
+
+TEST_F(RestApiTest, AProvinceSizedTreeIsReformedWithMergesAndRenamesAndHistoryResolves) {
+  // The older deployment's tree, as a spreadsheet exports it.
+  const auto old = districtTree();
+  ASSERT_EQ(old.size(), 238u);
+  ASSERT_EQ(server::parseOrgUnitsCsv(csvOf(old)).size(), old.size());  // the loader reads it
+  auto reply = call("PUT", "/api/v1/units", w.adminToken, csvOf(old), "text/csv");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(parse(reply).at("version"), 2);
+  EXPECT_EQ(w.meetings.tree()->ofKind(core::UnitKind::kDistrict).size(), 8u);
+  EXPECT_EQ(w.meetings.tree()->subtree("lc.bat-xat").size(), 1u + 24 + 1);
+
+  // A meeting for the district of Bát Xát, Bản Lầu and a department; room links for a commune
+  // that will be merged away, the department that will be merged, and (the world's) Bản Lầu.
+  reply = call(
+      "POST", "/api/v1/meetings", w.hostToken,
+      json{{"title", "Sơ kết quý"},
+           {"startsAt", formatRfc3339(kStart + 600)},
+           {"endsAt", formatRfc3339(kStart + 3 * 3600)},
+           {"code", "so-ket"},
+           {"invite", {{"subtrees", {"lc.bat-xat"}}, {"units", {"lc.xa.ban-lau", "lc.so.tt-tt"}}}}}
+          .dump());
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  const std::int64_t id = parse(reply).at("id");
+  const std::string path = "/api/v1/meetings/" + std::to_string(id);
+  EXPECT_EQ(parse(reply).at("invited").size(), 1u + 24 + 1 + 2);
+  std::map<std::string, std::string> secrets{{"lc.xa.ban-lau", w.secret}};
+  for (const auto* unit : {"lc.bat-xat.xa-01", "lc.so.tt-tt"}) {
+    reply = call("POST", std::string("/api/v1/units/") + unit + "/room-link", w.hostToken);
+    ASSERT_EQ(reply.status, 201) << reply.body;
+    secrets[unit] = parse(reply).at("secret");
+  }
+  ASSERT_EQ(call("POST", path + "/open", w.hostToken).status, 200);
+
+  // The reform, as JSON with a comment. Forgetting a merged department is refused, naming it.
+  auto reformed = reformedTree();
+  ASSERT_EQ(reformed.size(), 107u);
+  auto forgetful = reformed;
+  forgetful[2].formerIds.clear();  // Sở Khoa học và Công nghệ without Thông tin và Truyền thông
+  reply = call("PUT", "/api/v1/units", w.adminToken, jsonOf(forgetful));
+  EXPECT_EQ(errorCode(reply), "bad_field");
+  EXPECT_NE(errorMessage(reply).find("lc.so.tt-tt"), std::string::npos) << reply.body;
+  ASSERT_EQ(server::parseOrgUnitsJson(jsonOf(reformed)).size(), reformed.size());
+  reply = call("PUT", "/api/v1/units", w.adminToken, jsonOf(reformed));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(parse(reply).at("version"), 3);
+  const auto units = parse(call("GET", "/api/v1/units", w.techToken)).at("units");
+  EXPECT_EQ(units.size(), 107u);
+  EXPECT_TRUE(w.meetings.tree()->ofKind(core::UnitKind::kDistrict).empty());
+  EXPECT_EQ(w.meetings.tree()->ofKind(core::UnitKind::kCommune).size(), 9u * 11 + 1);
+
+  // Every room link still lands in the open meeting, under the unit that now stands for it.
+  const auto landing = [&](const std::string& unit) {
+    const auto r = call("GET", "/api/v1/room/" + secrets.at(unit));
+    EXPECT_EQ(r.status, 200) << unit << ": " << r.body;
+    return parse(r);
+  };
+  auto where = landing("lc.bat-xat.xa-01");
+  EXPECT_EQ(where.at("unit"), (json{{"id", "lc.bat-xat.xa-00"}, {"name", "xã Bát Xát 1 (mới)"}}));
+  EXPECT_EQ(where.at("meeting").at("id"), id);
+  where = landing("lc.so.tt-tt");
+  EXPECT_EQ(where.at("unit").at("id"), "lc.so.kh-cn");
+  EXPECT_EQ(where.at("meeting").at("id"), id);
+  where = landing("lc.xa.ban-lau");
+  EXPECT_EQ(where.at("unit"),
+            (json{{"id", "lc.xa.ban-lau"}, {"name", "xã Bản Lầu (sau sáp nhập)"}}));
+  EXPECT_EQ(where.at("meeting").at("id"), id);  // the open one before the world's scheduled one
+
+  // The merged commune's old link joins; the roll names the units as they are now, once each:
+  // Bát Xát's district, 24 communes and A Lù are 11 communes, plus Bản Lầu and the department.
+  const core::Admission admitted = w.meetings.admit("so-ket", secrets.at("lc.bat-xat.xa-01"), "");
+  EXPECT_EQ(admitted.meetingId, id);
+  EXPECT_EQ(admitted.unitId, "lc.bat-xat.xa-00");
+  w.meetings.roomJoined(admitted);
+  const auto roll = parse(call("GET", path + "/roll", w.hostToken));
+  EXPECT_EQ(roll.at("counts"), json::parse(R"({"invited": 13, "connected": 1, "left": 0,
+                                               "neverJoined": 12, "guests": 0})"));
+  for (const auto& entry : roll.at("entries")) {
+    EXPECT_EQ(w.meetings.tree()->find(entry.at("unitId").get<std::string>())->id,
+              entry.at("unitId"));
+    if (entry.at("unitId") == "lc.bat-xat.xa-00") EXPECT_EQ(entry.at("status"), "connected");
+  }
+  // The stored invitations are history: they keep the ids they were made with.
+  EXPECT_EQ(parse(call("GET", path, w.hostToken)).at("invited").size(), 28u);
+
+  // New meetings invite from the new tree; an old id still names its unit.
+  reply = call("POST", "/api/v1/meetings", w.hostToken,
+               json{{"title", "Toàn tỉnh"},
+                    {"startsAt", formatRfc3339(kStart + 3600)},
+                    {"endsAt", formatRfc3339(kStart + 7200)},
+                    {"invite", {{"kinds", {"commune"}}, {"units", {"lc.van-ban.xa-05"}}}}}
+                   .dump());
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  const auto invited = parse(reply).at("invited");
+  EXPECT_EQ(invited.size(), 100u);
+  EXPECT_NE(std::find(invited.begin(), invited.end(), "lc.van-ban.xa-04"), invited.end());
+  EXPECT_EQ(std::find(invited.begin(), invited.end(), "lc.van-ban.xa-05"), invited.end());
+}
+
 // ---------------------------------------------------------------- a meeting from start to end
 
 TEST_F(RestApiTest, FullMeetingFlow) {
@@ -959,10 +1189,14 @@ TEST_F(RestApiTest, FullMeetingFlow) {
     }
   }
 
-  // Lock and unlock; edits of a live meeting are refused.
+  // Lock and unlock; a live meeting may be retitled, but keeps its join code.
   EXPECT_EQ(parse(call("POST", path + "/lock", token)).at("locked"), true);
   EXPECT_EQ(parse(call("POST", path + "/unlock", token)).at("locked"), false);
-  EXPECT_EQ(errorCode(call("PATCH", path, token, R"({"title": "x"})")), "bad_state");
+  EXPECT_EQ(parse(call("PATCH", path, token, R"({"title": "x"})")).at("title"), "x");
+  reply = call("PATCH", path, token, R"({"code": "ma-khac"})");
+  EXPECT_EQ(reply.status, 409);
+  EXPECT_EQ(errorCode(reply), "bad_state");
+  EXPECT_NE(errorMessage(reply).find("join code"), std::string::npos) << reply.body;
 
   // Close: the room link no longer lands there; reopening is refused.
   reply = call("POST", path + "/close", token);

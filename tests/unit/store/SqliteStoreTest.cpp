@@ -1,6 +1,7 @@
 // What only the SQLite store promises: the data is on disk (it survives a reopen and a killed
-// writer), the file is set up as documented (WAL, foreign keys, schema version), and a file from a
-// newer build is refused. The file is inspected through a second, raw SQLite connection.
+// writer), the file is set up as documented (WAL, foreign keys, schema version), a file of the
+// first schema version opens with everything in it, and a file from a newer build is refused. The
+// file is inspected through a second, raw SQLite connection.
 #include "mcu/store/SqliteStore.hpp"
 
 #include <gtest/gtest.h>
@@ -40,9 +41,10 @@ using test::TempDir;
 // A second connection to the file, for looking at it from outside the store.
 class RawDb {
  public:
-  explicit RawDb(const std::string& path) {
+  explicit RawDb(const std::string& path, bool create = false) {
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     db_.reset(raw);
     if (rc != SQLITE_OK) throw std::runtime_error("cannot open " + path);
     sqlite3_busy_timeout(raw, 10'000);
@@ -61,6 +63,15 @@ class RawDb {
     }
     if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_.get()));
     return out;
+  }
+  // Runs semicolon-separated statements without parameters.
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string message = error ? error : "unknown error";
+      sqlite3_free(error);
+      throw std::runtime_error(message);
+    }
   }
   std::string value(const std::string& sql) {
     const auto all = rows(sql);
@@ -132,6 +143,128 @@ TEST_F(SqliteStoreTest, FileIsInWalModeWithTheCurrentSchemaVersion) {
   EXPECT_EQ(raw.value("SELECT version FROM schema_version"),
             std::to_string(SqliteStore::kSchemaVersion));
   EXPECT_EQ(raw.value("SELECT count(*) FROM schema_version"), "1");
+}
+
+// A file as the first release wrote it: schema version 1, written here statement by statement
+// (not with the store's own migration script, which is what is under test), with a row in every
+// table. Frozen: when the schema moves on, this stays as it is and tests the upgrade path.
+constexpr const char* kVersion1File = R"sql(
+PRAGMA journal_mode = WAL;
+BEGIN;
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL, must_change_password INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE sessions (id TEXT PRIMARY KEY NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES accounts (id), created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL);
+CREATE INDEX sessions_by_account ON sessions (account_id);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+CREATE TABLE org_tree_versions (version INTEGER PRIMARY KEY, imported_at INTEGER NOT NULL,
+  imported_by INTEGER NOT NULL);
+CREATE TABLE org_units (version INTEGER NOT NULL REFERENCES org_tree_versions (version),
+  position INTEGER NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+  parent_id TEXT NOT NULL, sort_order INTEGER NOT NULL, active INTEGER NOT NULL,
+  PRIMARY KEY (version, position)) WITHOUT ROWID;
+CREATE TABLE org_former_ids (version INTEGER NOT NULL, unit_position INTEGER NOT NULL,
+  position INTEGER NOT NULL, former_id TEXT NOT NULL,
+  PRIMARY KEY (version, unit_position, position),
+  FOREIGN KEY (version, unit_position) REFERENCES org_units (version, position)) WITHOUT ROWID;
+CREATE TABLE room_links (id INTEGER PRIMARY KEY AUTOINCREMENT, unit_id TEXT NOT NULL,
+  secret_digest TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, created_by INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL);
+CREATE UNIQUE INDEX room_links_one_active ON room_links (unit_id) WHERE revoked_at = 0;
+CREATE TABLE meetings (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,
+  chair_id INTEGER NOT NULL, state TEXT NOT NULL, access TEXT NOT NULL, locked INTEGER NOT NULL,
+  created_by INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX meetings_by_time ON meetings (starts_at);
+CREATE TABLE invitations (meeting_id INTEGER NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  unit_id TEXT NOT NULL, PRIMARY KEY (meeting_id, unit_id)) WITHOUT ROWID;
+CREATE INDEX invitations_by_unit ON invitations (unit_id, meeting_id);
+CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+  actor_id INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+  detail TEXT NOT NULL);
+
+INSERT INTO accounts VALUES (1, 'admin', 'Quản trị', 'admin', 'h:pw', 0, 0, 100);
+INSERT INTO accounts VALUES (2, 'chu-tri', 'Chủ trì', 'host', 'h:pw2', 1, 1, 110);
+INSERT INTO sessions VALUES ('s1', 1, 200, 900, 0);
+INSERT INTO org_tree_versions VALUES (1, 100, 0);
+INSERT INTO org_units VALUES (1, 0, 'lc', 'UBND tỉnh Lào Cai', 'province', '', 0, 1);
+INSERT INTO org_units VALUES (1, 1, 'lc.xa.ban-lau', 'xã Bản Lầu', 'commune', 'lc', 40, 1);
+INSERT INTO org_units VALUES (1, 2, 'lc.xa.cu', 'xã Cũ', 'commune', 'lc', 41, 0);
+INSERT INTO org_former_ids VALUES (1, 1, 0, 'lc.bx.xa.ban-lau');
+INSERT INTO room_links VALUES (1, 'lc.xa.ban-lau', 'd:old', 150, 1, 160);
+INSERT INTO room_links VALUES (2, 'lc.xa.ban-lau', 'd:new', 160, 1, 0);
+INSERT INTO meetings VALUES (7, 'giao-ban', 'Giao ban tuần', 1000, 2000, 2, 'live', 'anyone', 1,
+  1, 300, 400);
+INSERT INTO invitations VALUES (7, 'lc.xa.ban-lau');
+INSERT INTO invitations VALUES (7, 'lc.xa.cu');
+INSERT INTO audit VALUES (1, 100, 0, 'server', 'units.import', 'units', '3 units');
+INSERT INTO audit VALUES (2, 300, 1, 'admin', 'meeting.create', 'meeting:7', '');
+COMMIT;
+)sql";
+
+TEST_F(SqliteStoreTest, AVersion1FileOpensWithEverythingInIt) {
+  RawDb(path_, /*create=*/true).exec(kVersion1File);
+  {
+    SqliteStore store(path_);
+    const auto admin = store.accountByUsername("admin");
+    ASSERT_TRUE(admin);
+    EXPECT_EQ(*admin, (core::Account{1, "admin", "Quản trị", core::Role::kAdmin, "h:pw", false,
+                                     false, 100}));
+    EXPECT_EQ(store.account(2)->role, core::Role::kHost);
+    EXPECT_TRUE(store.account(2)->disabled);
+    EXPECT_TRUE(store.account(2)->mustChangePassword);
+    EXPECT_EQ(store.session("s1"), (core::Session{"s1", 1, 200, 900, false}));
+
+    const auto tree = store.latestOrgTree();
+    ASSERT_TRUE(tree);
+    EXPECT_EQ(tree->version, 1);
+    ASSERT_EQ(tree->units.size(), 3u);
+    EXPECT_EQ(tree->units[1], (core::Unit{"lc.xa.ban-lau",
+                                          "xã Bản Lầu",
+                                          core::UnitKind::kCommune,
+                                          "lc",
+                                          40,
+                                          {"lc.bx.xa.ban-lau"},
+                                          true}));
+    EXPECT_FALSE(tree->units[2].active);
+    EXPECT_EQ(core::OrgTree(tree->units).find("lc.bx.xa.ban-lau")->id, "lc.xa.ban-lau");
+
+    EXPECT_EQ(store.roomLinkByDigest("d:old")->revokedAt, 160);
+    ASSERT_EQ(store.activeRoomLinks().size(), 1u);
+    EXPECT_EQ(store.activeRoomLinks()[0].secretDigest, "d:new");
+
+    const auto meeting = store.meetingByCode("giao-ban");
+    ASSERT_TRUE(meeting);
+    EXPECT_EQ(*meeting,
+              (Meeting{7, "giao-ban", "Giao ban tuần", 1000, 2000, 2, core::MeetingState::kLive,
+                       core::MeetingAccess::kAnyone, true,
+                       std::vector<std::string>{"lc.xa.ban-lau", "lc.xa.cu"}, 1, 300, 400}));
+    core::MeetingQuery invitedCu;
+    invitedCu.invitedUnit = "lc.xa.cu";
+    EXPECT_EQ(store.meetings(invitedCu).size(), 1u);
+    const auto audit = store.audit(0, 10);
+    ASSERT_EQ(audit.size(), 2u);
+    EXPECT_EQ(audit[0].action, "meeting.create");
+
+    // It is writable, and ids go on from where the old file left them.
+    EXPECT_EQ(store.createMeeting(sampleMeeting("next", 3000, 4000, {"lc.xa.ban-lau"}),
+                                  auditEntry("meeting.create")),
+              8);
+    EXPECT_EQ(store.createAccount(sampleAccount("ky-thuat"), auditEntry("account.create")), 3);
+    EXPECT_EQ(store.saveOrgTree(tree->units, 500, 1, auditEntry("units.import")), 2);
+  }
+  // Upgraded in place, once: the file now says the current version and keeps its rows.
+  RawDb raw(path_);
+  EXPECT_EQ(raw.value("SELECT version FROM schema_version"),
+            std::to_string(SqliteStore::kSchemaVersion));
+  EXPECT_EQ(raw.value("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(raw.value("SELECT count(*) FROM meetings"), "2");
+  EXPECT_EQ(raw.value("PRAGMA foreign_key_check"), "");
+  EXPECT_EQ(raw.value("PRAGMA integrity_check"), "ok");
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
