@@ -191,7 +191,8 @@ void renderConference(Exposition& e, const ConferenceSample& c) {
            "Rooms that left a meeting (by leaving, disconnecting, being removed or the meeting "
            "ending).",
            leaves);
-  e.single("mcu_rooms_waiting", "gauge", "Rooms waiting for their meeting to open.",
+  e.single("mcu_rooms_waiting", "gauge",
+           "Rooms waiting for their meeting to open, or to be invited back.",
            static_cast<std::uint64_t>(c.roomsWaiting));
   e.single("mcu_meetings_live", "gauge", "Meetings with rooms in them.",
            static_cast<std::uint64_t>(c.meetings.size()));

@@ -411,6 +411,11 @@ struct ToJson {
     }
     json pins = json::array();
     for (const auto& [seat, room] : m.pins) pins.push_back({{"seat", seat}, {"room", room}});
+    json barred = json::array();
+    for (const auto& room : m.barred) {
+      barred.push_back({{"unitId", room.unitId.empty() ? json(nullptr) : json(room.unitId)},
+                        {"name", room.name}});
+    }
     json rooms = json::array();
     for (const auto& r : m.rooms) {
       json room = participantJson(r.entry);
@@ -436,7 +441,7 @@ struct ToJson {
             {"notice", m.notice},
             {"rooms", std::move(rooms)},
             {"pins", std::move(pins)},
-            {"barred", m.barred}};
+            {"barred", std::move(barred)}};
   }
   json operator()(const core::RollCallMsg& m) const {
     return {{"type", "roll-call"}, {"open", m.open}};

@@ -41,6 +41,11 @@ ErrorCode joinErrorOf(const ServiceError& e) {
   return ErrorCode::kInternal;
 }
 
+// What the chair's bar is keyed by: a bridge point's unit, or a guest's name.
+std::string barKey(const Admission& admission) {
+  return admission.unitId.empty() ? "guest:" + admission.displayName : admission.unitId;
+}
+
 }  // namespace
 
 void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& request) {
@@ -74,9 +79,7 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
     return replyError(conn, req, ErrorCode::kAlreadyJoined, "this connection is a chair console");
   }
   LiveMeeting& meeting = liveMeeting(admission.code, admission.title, admission.meetingId);
-  const std::string barKey =
-      admission.unitId.empty() ? "guest:" + admission.displayName : admission.unitId;
-  if (meeting.barred.count(barKey)) {
+  if (meeting.barred.count(barKey(admission))) {
     dropIfIdle(admission.code);
     return replyError(conn, req, ErrorCode::kNotInvited,
                       "the chair removed this room from the meeting");
@@ -91,6 +94,7 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
   p.conn = conn;
   p.meeting = meeting.code;
   p.admission = admission;
+  p.request = request;
   p.entry = RosterEntry{p.id, admission.displayName, false, false};
   const ParticipantId id = p.id;
   const RosterEntry entry = p.entry;
@@ -146,7 +150,7 @@ bool Conference::tryWaiting(ConnectionId conn, RequestId req, const JoinRequest&
   }
   if (!meeting || meeting->state != MeetingState::kScheduled) return false;
   if (!request.meeting.empty() && request.meeting != meeting->code) return false;
-  waiting_[conn] = Waiting{meeting->code, request};
+  waiting_[conn] = Waiting{meeting->code, request, {}};
   signal_.send(conn, WaitingMsg{req, meeting->code, meeting->title, meeting->startsAt,
                                 std::string(meetingStateName(meeting->state)), name});
   return true;
@@ -160,7 +164,8 @@ void Conference::meetingChanged(const Meeting& meeting) {
   // Waiting rooms: join now, or hear that the meeting will not happen.
   std::vector<std::pair<ConnectionId, JoinRequest>> toJoin;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
-    if (it->second.meeting != meeting.code || !(ended || (open && !meeting.locked))) {
+    const bool letIn = open && !meeting.locked && !isBarred(it->second);
+    if (it->second.meeting != meeting.code || !(ended || letIn)) {
       ++it;
       continue;
     }
@@ -191,6 +196,7 @@ void Conference::meetingChanged(const Meeting& meeting) {
     }
     return;
   }
+  it->second.barred.clear();  // the bars end with the meeting
   const std::vector<ConnectionId> chairs = it->second.chairs;
   for (ConnectionId c : chairs) {
     chairs_.erase(c);
@@ -612,17 +618,12 @@ void Conference::runControl(Chair& chair, LiveMeeting& meeting, const ControlReq
       break;
     case ControlAction::kRemove: {
       Participant& p = roomIn(meeting, r.room);
-      const ConnectionId conn = p.conn;
       detail = p.entry.name;
-      meeting.barred.insert(p.admission.unitId.empty() ? "guest:" + p.entry.name
-                                                       : p.admission.unitId);
-      const std::string code = meeting.code;
-      removeParticipant(p.id);
-      signal_.send(conn, MeetingEndedMsg{code, "removed"});
+      removeRoom(meeting, p);
       break;
     }
     case ControlAction::kInviteBack:
-      if (!meeting.barred.erase(r.unitId)) meeting.barred.erase("guest:" + r.unitId);
+      inviteBack(meeting, r.unitId);
       detail = r.unitId;
       break;
     case ControlAction::kNotice: {
@@ -639,17 +640,57 @@ void Conference::runControl(Chair& chair, LiveMeeting& meeting, const ControlReq
       break;
     }
   }
-  if (rooms_) {
-    try {
-      rooms_->audit(AuditEntry{
-          0, 0, chair.caller.id, chair.caller.username,
-          "chair." + std::string(controlName(r.action)),
-          "meeting:" + (meeting.meetingId ? std::to_string(meeting.meetingId) : meeting.code),
-          detail});
-    } catch (const std::exception&) {
-      // The action happened; a failed audit write is the store's problem, logged there.
+  // The meeting service records a lock itself (meeting.lock, as when the REST API locks).
+  if (r.action != ControlAction::kLock) audit(chair, meeting, r.action, detail);
+}
+
+void Conference::audit(const Chair& chair, const LiveMeeting& meeting, ControlAction action,
+                       const std::string& detail) {
+  if (!rooms_) return;
+  try {
+    rooms_->audit(AuditEntry{
+        0, 0, chair.caller.id, chair.caller.username, "chair." + std::string(controlName(action)),
+        "meeting:" + (meeting.meetingId ? std::to_string(meeting.meetingId) : meeting.code),
+        detail});
+  } catch (const std::exception&) {
+    // The action happened; a failed audit write is the store's problem, logged there.
+  }
+}
+
+// The room is sent away and its unit (or guest name) barred. Its connection stays open, waiting:
+// an unattended bridge point has nobody to click "join" when the chair invites it back.
+void Conference::removeRoom(LiveMeeting& meeting, Participant& p) {
+  const ConnectionId conn = p.conn;
+  const std::string key = barKey(p.admission);
+  meeting.barred[key] = BarredRoom{p.admission.unitId, p.entry.name};
+  waiting_[conn] = Waiting{meeting.code, p.request, key};
+  const std::string code = meeting.code;
+  removeParticipant(p.id);
+  signal_.send(conn, MeetingEndedMsg{code, "removed"});
+}
+
+// Lifts the bar; the room's page, if it still waits, joins at once (when the meeting is locked:
+// as soon as it is unlocked).
+void Conference::inviteBack(LiveMeeting& meeting, const std::string& unitIdOrName) {
+  std::string key = unitIdOrName;
+  if (!meeting.barred.count(key)) key = "guest:" + unitIdOrName;
+  if (!meeting.barred.erase(key) || meeting.locked) return;
+  std::vector<std::pair<ConnectionId, JoinRequest>> toJoin;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->second.meeting == meeting.code && it->second.barKey == key) {
+      toJoin.emplace_back(it->first, it->second.request);
+      it = waiting_.erase(it);
+    } else {
+      ++it;
     }
   }
+  for (const auto& [conn, request] : toJoin) join(conn, std::nullopt, request);
+}
+
+bool Conference::isBarred(const Waiting& waiting) const {
+  if (waiting.barKey.empty()) return false;
+  auto it = meetings_.find(waiting.meeting);
+  return it != meetings_.end() && it->second.barred.count(waiting.barKey) > 0;
 }
 
 void Conference::setChairMuted(LiveMeeting& meeting, Participant& p, bool muted) {
@@ -677,10 +718,14 @@ Conference::LiveMeeting& Conference::liveMeeting(const std::string& code, const 
   return meeting;
 }
 
-// A meeting with neither rooms nor chairs is forgotten (its chair state with it).
+// A meeting with neither rooms nor chairs is forgotten (its chair state with it), unless the
+// chair barred rooms from it: the bars last until invited back or the meeting ends.
 void Conference::dropIfIdle(const std::string& code) {
   auto it = meetings_.find(code);
-  if (it == meetings_.end() || !it->second.order.empty() || !it->second.chairs.empty()) return;
+  if (it == meetings_.end() || !it->second.order.empty() || !it->second.chairs.empty() ||
+      !it->second.barred.empty()) {
+    return;
+  }
   if (it->second.stateTimer) timers_.cancel(*it->second.stateTimer);
   if (!it->second.notice.empty()) media_.setNotice(code, {});
   meetings_.erase(it);
@@ -729,7 +774,7 @@ MeetingStateMsg Conference::stateOf(const LiveMeeting& meeting) const {
   m.rollCallOpen = meeting.rollCallOpen;
   m.notice = meeting.notice;
   m.pins.assign(meeting.layout.pins().begin(), meeting.layout.pins().end());
-  m.barred.assign(meeting.barred.begin(), meeting.barred.end());
+  for (const auto& [key, room] : meeting.barred) m.barred.push_back(room);
   for (const auto& id : meeting.order) {
     const Participant& p = participants_.at(id);
     if (p.rollCallAnswered) m.rollCallAnswered.push_back(id);

@@ -6,7 +6,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -107,6 +106,7 @@ class Conference : public MediaEvents {
     ConnectionId conn = 0;
     std::string meeting;
     Admission admission;
+    JoinRequest request;  // how it joined: the server joins it again when it is invited back
     RosterEntry entry;
     Negotiation negotiation = Negotiation::kAwaitingOffer;
     LegState legState = LegState::kNew;
@@ -132,7 +132,7 @@ class Conference : public MediaEvents {
     bool locked = false;
     bool rollCallOpen = false;
     std::string notice;
-    std::set<std::string> barred;  // removed by the chair: unit ids, or "guest:" + name
+    std::map<std::string, BarredRoom> barred;  // removed by the chair: by unit id, "guest:" + name
     bool stateDirty = false;
     std::optional<TimerId> stateTimer;
   };
@@ -141,10 +141,12 @@ class Conference : public MediaEvents {
     Caller caller;
     bool canControl = false;
   };
-  // A bridge point that asked to join a meeting that is not open yet.
+  // A bridge point that asked to join a meeting that is not open yet, or a room the chair
+  // removed (barKey set), waiting on its open connection to be invited back.
   struct Waiting {
     std::string meeting;
     JoinRequest request;
+    std::string barKey;
   };
 
   Admission admit(const JoinRequest& request, const std::string& guestName);
@@ -162,6 +164,11 @@ class Conference : public MediaEvents {
   void updateEntry(LiveMeeting& meeting, Participant& p);
   void setChairMuted(LiveMeeting& meeting, Participant& p, bool muted);
   void runControl(Chair& chair, LiveMeeting& meeting, const ControlRequest& request);
+  void removeRoom(LiveMeeting& meeting, Participant& p);
+  void inviteBack(LiveMeeting& meeting, const std::string& unitIdOrName);
+  bool isBarred(const Waiting& waiting) const;
+  void audit(const Chair& chair, const LiveMeeting& meeting, ControlAction action,
+             const std::string& detail);
   Participant& roomIn(const LiveMeeting& meeting, const ParticipantId& id);
   void stateChanged(LiveMeeting& meeting, bool urgent = false);
   void sendState(LiveMeeting& meeting);

@@ -92,6 +92,12 @@ struct ChairJoinedMsg {
   std::string role;  // admin | host | technician
   bool canControl = false;
 };
+// A room the chair removed; `invite-back` with its unit id (or a guest's name) lifts the bar.
+struct BarredRoom {
+  std::string unitId;  // empty for a guest
+  std::string name;
+  bool operator==(const BarredRoom&) const = default;
+};
 // The whole live state of a meeting, for chair consoles.
 struct MeetingStateMsg {
   struct Room {
@@ -117,7 +123,7 @@ struct MeetingStateMsg {
   std::string notice;
   std::vector<Room> rooms;
   std::vector<std::pair<int, ParticipantId>> pins;  // seat -> room
-  std::vector<std::string> barred;  // removed by the chair: unit ids, or "guest:" + name
+  std::vector<BarredRoom> barred;                   // removed by the chair
 };
 struct RollCallMsg {
   bool open = false;

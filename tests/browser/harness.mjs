@@ -258,3 +258,67 @@ export async function adminToken(server, newPassword = 'mat-khau-moi-123') {
   assert.equal(r.json.account.mustChangePassword, false);
   return r.json.token;
 }
+
+// ---- pictures: rooms that send one solid colour, and what a page's composite shows ----
+
+// An init script (openPage's initScript): the page's camera is a canvas of one CSS colour (the
+// microphone stays Chromium's fake one), so a room can be told apart in the composite.
+export function solidCamera(colour) {
+  const devices = navigator.mediaDevices;
+  const real = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (constraints) => {
+    const stream = new MediaStream();
+    if (constraints.audio) {
+      for (const tr of (await real({ audio: constraints.audio })).getAudioTracks()) stream.addTrack(tr);
+    }
+    if (constraints.video) {
+      const canvas = document.createElement('canvas');
+      canvas.width = 640;
+      canvas.height = 360;
+      const ctx = canvas.getContext('2d');
+      // A canvas stream carries frames only when the canvas is drawn: keep drawing it.
+      const paint = () => {
+        ctx.fillStyle = colour;
+        ctx.fillRect(0, 0, canvas.width, canvas.height);
+      };
+      paint();
+      setInterval(paint, 100);
+      // In the page (all but invisible), so the canvas is rendered like any other.
+      canvas.style.cssText = 'position:fixed;left:0;top:0;width:2px;height:2px;opacity:0.01;' +
+        'pointer-events:none';
+      document.body.append(canvas);
+      stream.addTrack(canvas.captureStream(10).getVideoTracks()[0]);
+    }
+    return stream;
+  };
+}
+
+// The mean [r, g, b] of a 9x9 patch of the page's received composite (#composite) around each
+// point given as fractions of the picture ([0.5, 0.5]: the centre); null until a frame is shown.
+export async function compositeColours(page, points) {
+  return page.evaluate((pts) => {
+    const v = document.getElementById('composite');
+    if (!v || !v.videoWidth || v.readyState < 2) return null;
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(v, 0, 0);
+    return pts.map(([fx, fy]) => {
+      const x = Math.min(c.width - 9, Math.max(0, Math.round(fx * c.width) - 4));
+      const y = Math.min(c.height - 9, Math.max(0, Math.round(fy * c.height) - 4));
+      const d = ctx.getImageData(x, y, 9, 9).data;
+      const sum = [0, 0, 0];
+      for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) sum[k] += d[i + k];
+      return sum.map((s) => Math.round(s / (d.length / 4)));
+    });
+  }, points);
+}
+
+// 'red', 'green', 'blue' or 'other' for an [r, g, b] (after a VP8 round trip).
+export function hueOf([r, g, b]) {
+  if (r > 140 && g < 100 && b < 100) return 'red';
+  if (g > 140 && r < 100 && b < 100) return 'green';
+  if (b > 140 && r < 100 && g < 100) return 'blue';
+  return 'other';
+}

@@ -299,6 +299,11 @@ TEST(ChairingMediaTest, EveryoneSeesTheRoomTheChairPutsInTheBigPane) {
   }
 }
 
+// How long a switch may take: the switch delay (0.7 s) and the hold time (2 s) of the default
+// SpeakerSwitching, plus level reports and frames through real pipelines on a loaded machine. Far
+// below the 30 s a stuck switch would need to pass waitFor's default.
+constexpr auto kSwitchBound = 10s;
+
 TEST(ChairingMediaTest, VoiceSwitchingMovesTheSpeakerIntoTheBigPane) {
   DemoRooms rooms;
   MediaHarness h(testConfig(), {.coreSeesReports = true, .rooms = &rooms});
@@ -311,15 +316,20 @@ TEST(ChairingMediaTest, VoiceSwitchingMovesTheSpeakerIntoTheBigPane) {
   h.join(3, "Sở Y tế", blue);
   h.onStrand([&] { h.conference().attachChair(kChair, 1, "host", "demo"); });
   chairControl(h, speakerLayout());
-  ASSERT_TRUE(waitFor([&] { return shows(b, {bigPane(Hue::kRed)}); }, 45s))
-      << dump(b, "voice-before");
-  // The third room starts talking: after the switch delay it is big for everyone.
+  ASSERT_TRUE(waitFor([&] { return shows(a, {bigPane(Hue::kRed)}); }, 45s))
+      << dump(a, "voice-before");
+  // Silent for longer than the switch delay, the third room stays small.
+  EXPECT_FALSE(waitFor([&] { return shows(a, {bigPane(Hue::kBlue)}); }, 3s))
+      << dump(a, "voice-silent");
+  // It starts talking: after the switch delay it is big for everyone.
   h.peer(3).setToneVolume(0.4);
-  EXPECT_TRUE(waitFor([&] { return shows(a, {bigPane(Hue::kBlue)}); })) << dump(a, "voice-blue");
+  EXPECT_TRUE(waitFor([&] { return shows(a, {bigPane(Hue::kBlue)}); }, kSwitchBound))
+      << dump(a, "voice-blue");
   // It stops and the second room talks: the big pane follows (after the hold time).
   h.peer(3).setToneVolume(0);
   b.setToneVolume(0.4);
-  EXPECT_TRUE(waitFor([&] { return shows(a, {bigPane(Hue::kGreen)}); })) << dump(a, "voice-green");
+  EXPECT_TRUE(waitFor([&] { return shows(a, {bigPane(Hue::kGreen)}); }, kSwitchBound))
+      << dump(a, "voice-green");
 }
 
 TEST(ChairingMediaTest, AShareTakesThePresenterPaneAndStoppingRestoresTheGrid) {

@@ -48,8 +48,6 @@ export class LiveView {
     this.pingTimer = null;
     this.conn = 'connecting';
     this.rows = new Map(); // room id → row (see makeRow)
-    this.removed = new Map(); // unitId or guest name → {name, unitId}: for "invite back"
-    this.pinned = ''; // the room this console pinned to seat 0 (meeting-state does not say)
     this.exceptTouched = false;
     this.handsSeen = null; // hands already announced
     this.optionsKey = '';
@@ -92,8 +90,6 @@ export class LiveView {
     this.meeting = null;
     this.state = null;
     this.chair = null;
-    this.removed.clear();
-    this.pinned = '';
     this.exceptTouched = false;
     this.handsSeen = null;
     this.layoutShown = null;
@@ -247,13 +243,13 @@ export class LiveView {
       const ok = await this.control('layout', { kind: e.target.value });
       if (!ok) e.target.value = this.state?.layout?.kind ?? e.target.value;
     });
+    // A pane (seat) and the room always shown in it; the pins come back in meeting-state.
+    $('live-pin-seat').addEventListener('change', () => this.paint());
     $('live-pin').addEventListener('change', async (e) => {
       const room = e.target.value;
-      const ok = room
-        ? await this.control('pin', { seat: 0, room })
-        : await this.control('unpin', { seat: 0 });
-      if (ok) this.pinned = room;
-      this.paint();
+      const seat = Number($('live-pin-seat').value || 0);
+      if (room) await this.control('pin', { seat, room });
+      else await this.control('unpin', { seat });
     });
     $('live-mute-except').addEventListener('change', () => { this.exceptTouched = true; });
     const click = (id, fn) => $(id).addEventListener('click', (e) => fn(e.currentTarget));
@@ -470,34 +466,32 @@ export class LiveView {
 
   async removeRoom(room) {
     if (await this.control('remove', { room: room.id })) {
-      const key = room.unitId || `name:${room.name}`;
-      this.removed.set(key, { name: room.name, unitId: room.unitId || null });
       announce(t('host.live.removedDone', { name: room.name }));
-      this.paint();
     }
   }
 
+  // The rooms the chair removed, from meeting-state (`barred`): the same list in every console,
+  // and after a reload.
   paintRemoved() {
-    const box = $('live-removed-box');
-    box.hidden = this.removed.size === 0;
-    const items = [...this.removed.entries()].map(([key, r]) => {
+    const barred = Array.isArray(this.state?.barred) ? this.state.barred : [];
+    $('live-removed-box').hidden = barred.length === 0;
+    const items = barred.map((r) => {
       const back = h('button', {
         type: 'button', class: 'btn btn-secondary btn-small', 'data-testid': 'live-invite-back',
         text: t('host.live.inviteBack'), disabled: !this.canControl,
       });
+      back.setAttribute('aria-label', `${t('host.live.inviteBack')}: ${r.name}`);
       back.addEventListener('click', async () => {
         const fields = r.unitId ? { unitId: r.unitId } : { name: r.name };
         if (await this.control('invite-back', fields, back)) {
-          this.removed.delete(key);
           announce(t('host.live.invitedBack', { name: r.name }));
-          this.paint();
         }
       });
-      return h('li', { class: 'live-removed-item', 'data-unit-id': r.unitId },
-        h('span', { class: 'live-room-name', text: r.name }), back);
+      return h('li', { class: 'live-removed-item', 'data-testid': 'live-removed-item',
+        'data-unit-id': r.unitId ?? '' }, h('span', { class: 'live-room-name', text: r.name }), back);
     });
     const list = $('live-removed');
-    const key = JSON.stringify([[...this.removed.keys()], this.canControl]);
+    const key = JSON.stringify([barred, this.canControl, document.documentElement.lang]);
     if (list.dataset.key !== key) {
       list.dataset.key = key;
       list.replaceChildren(...items);
@@ -532,13 +526,41 @@ export class LiveView {
       this.roomOptions(except, rooms, t('host.live.exceptNone'));
       except.value = chosen;
     }
-    if (this.pinned && !rooms.some((r) => r.id === this.pinned)) this.pinned = '';
-    if (document.activeElement !== pin) pin.value = this.pinned;
+    const pins = this.pins();
+    const seat = this.paintSeats(rooms, pins);
+    if (document.activeElement !== pin) pin.value = pins.get(seat) ?? '';
+    if (pin.selectedIndex < 0) pin.value = '';
+    const names = this.names();
+    const list = [...pins.entries()].sort(([a], [b]) => a - b)
+      .map(([n, id]) => t('host.live.pinned', { seat: n + 1, name: names.get(id) ?? id }));
+    $('live-pins').textContent = list.length ? list.join(' · ') : t('host.live.pinsNone');
     // By default mute-all spares the room in seat 0 (the chair's own hall), if one is pinned.
-    if (!this.exceptTouched) except.value = this.pinned;
+    if (!this.exceptTouched) except.value = pins.get(0) ?? '';
     if (except.selectedIndex < 0) except.value = '';
     pin.disabled = !can;
+    $('live-pin-seat').disabled = !can;
     $('live-clear-forced').disabled = !can || !s?.forced;
+  }
+
+  // seat → room id, as the server has them.
+  pins() {
+    const pins = Array.isArray(this.state?.pins) ? this.state.pins : [];
+    return new Map(pins.filter((p) => Number.isInteger(p.seat)).map((p) => [p.seat, p.room]));
+  }
+
+  // The panes a room can be pinned to (one per room, and any pinned one); returns the chosen one.
+  paintSeats(rooms, pins) {
+    const select = $('live-pin-seat');
+    const count = Math.min(25, Math.max(1, rooms.length, ...[...pins.keys()].map((s) => s + 1)));
+    const key = JSON.stringify([count, document.documentElement.lang]);
+    if (select.dataset.key !== key) {
+      const chosen = select.value;
+      select.dataset.key = key;
+      select.replaceChildren(...Array.from({ length: count }, (_, i) =>
+        h('option', { value: String(i), text: t('host.live.seat', { n: i + 1 }) })));
+      select.value = chosen && Number(chosen) < count ? chosen : '0';
+    }
+    return Number(select.value || 0);
   }
 
   paintHands(names) {

@@ -27,6 +27,8 @@ const FATAL_JOIN_ERRORS = new Set([
 ]);
 // A bridge point with nothing open looks again this often (its end screen says so).
 const NO_MEETING_RECHECK_MS = 60000;
+// A removed room whose socket dropped (so the server cannot let it in) asks again this often.
+const REMOVED_RECHECK_MS = 30000;
 // A shared screen: slides and documents, so a modest size and few frames (cheap to decode).
 const SCREEN_VIDEO = { width: { max: 1280 }, height: { max: 720 }, frameRate: { max: 5 } };
 
@@ -66,7 +68,8 @@ const room = {
   retryPending: false,
   disconnectedTimer: null,
   pingTimer: null,
-  endReason: null, // {heading, body} shown on the end screen
+  endReason: null, // {heading, body, action} shown on the end screen
+  removed: false, // the chair removed this room: it waits to be invited back
   // What the chair decided about this room (its own entry in participant-updated).
   chairMuted: false,
   handRaised: false,
@@ -195,7 +198,8 @@ function renderControls() {
 function renderEnd() {
   $('end-heading').textContent = t(room.endReason.heading);
   $('end-body').textContent = room.endReason.body();
-  el.rejoin.textContent = t(room.endReason.action);
+  el.rejoin.hidden = !room.endReason.action; // none: the page goes on by itself
+  if (room.endReason.action) el.rejoin.textContent = t(room.endReason.action);
 }
 
 function showEnd(heading, body, action) {
@@ -242,21 +246,25 @@ function wsUrl() {
   return `${location.protocol === 'http:' ? 'ws' : 'wss'}://${location.host}/ws`;
 }
 
-function teardown() {
+function closePeer() {
   clearTimeout(room.disconnectedTimer);
-  clearInterval(room.pingTimer);
   clearInterval(room.statsTimer);
   if (room.peer) {
     room.peer.close();
     room.peer = null;
   }
+  room.joined = false;
+  room.earlyCandidates = [];
+  el.waiting.hidden = false;
+}
+
+function teardown() {
+  clearInterval(room.pingTimer);
+  closePeer();
   if (room.sig) {
     room.sig.close();
     room.sig = null;
   }
-  room.joined = false;
-  room.earlyCandidates = [];
-  el.waiting.hidden = false;
 }
 
 async function connect() {
@@ -287,6 +295,7 @@ async function connect() {
   } catch (err) {
     if (gen !== room.generation) return;
     if (room.secret && err.code === 'meeting_closed') noMeeting();
+    else if (room.removed && err.code === 'not_invited') stillRemoved();
     else if (FATAL_JOIN_ERRORS.has(err.code)) fail(err.code);
     else connectionLost(err.code || 'network');
   }
@@ -316,7 +325,12 @@ function onJoined(msg) {
   room.title = msg.title || '';
   room.name = msg.roster.find((p) => p.id === msg.you)?.name || room.name;
   $('waiting-text').hidden = true;
-  if (room.state === 'waiting') setState('connecting');
+  if (room.state === 'waiting' || room.removed) setState('connecting');
+  if (room.removed) { // invited back by the chair
+    room.removed = false;
+    room.endReason = null;
+    show('room-screen');
+  }
   // A new session: what the chair decided comes again (own entry, roll-call, notice).
   room.rollCallOpen = false;
   room.rollCallAnswered = false;
@@ -665,6 +679,8 @@ function connectionLost(reason) {
 // The host closed or cancelled the meeting, the chair removed the room, or the host's edit no
 // longer invites it: the room is out; a bridge point may look for its next meeting.
 function onMeetingEnded(msg) {
+  if (msg.reason === 'removed') return onRemoved();
+  room.removed = false;
   teardown();
   room.generation++;
   roster.clear();
@@ -673,11 +689,6 @@ function onMeetingEnded(msg) {
   setState('ended');
   stopShare();
   resetChair();
-  if (msg.reason === 'removed') { // by the chair: it may come back once invited back
-    showEnd('ended.removedHeading', () => t('ended.removedBody', { title: room.title || room.code }),
-      room.secret ? 'ctl.checkAgain' : 'ctl.rejoin');
-    return;
-  }
   if (msg.reason === 'uninvited') { // the host's edit of the meeting no longer invites it
     showEnd('ended.uninvitedHeading',
       () => t('ended.uninvitedBody', { title: room.title || room.code }),
@@ -687,6 +698,39 @@ function onMeetingEnded(msg) {
   const heading = msg.reason === 'cancelled' ? 'ended.cancelledHeading' : 'ended.heading';
   showEnd(heading, () => t('ended.body', { title: room.title || room.code }),
     room.secret ? 'ctl.checkAgain' : 'ctl.rejoin');
+}
+
+// The chair removed this room. The socket stays open and the server lets the room in again (an
+// unasked `joined`) when the chair invites it back: nobody has to be at an unattended bridge
+// point to click anything.
+function onRemoved() {
+  closePeer();
+  stopShare();
+  roster.clear();
+  room.participantId = null;
+  el.composite.srcObject = null;
+  resetChair();
+  room.cameraWanted = true; // the next session starts wanted, as in connect()
+  room.removed = true;
+  showRemoved();
+}
+
+function showRemoved() {
+  setState('removed');
+  showEnd('ended.removedHeading', () => t('ended.removedBody', { title: room.title || room.code }),
+    null);
+}
+
+// The socket dropped while removed, and the join from the new one was refused: the bar stands.
+// Nobody is listening for this room now, so it asks again now and then.
+function stillRemoved() {
+  teardown();
+  room.generation++;
+  showRemoved();
+  clearTimeout(room.retryTimer);
+  room.retryTimer = setTimeout(() => {
+    if (room.removed) connect();
+  }, REMOVED_RECHECK_MS);
 }
 
 // A bridge point with no meeting open or planned: say so, and look again now and then.

@@ -3,6 +3,7 @@
 // the host closes it, and the presence reports the roll is built from.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -70,11 +71,15 @@ class FakeRooms : public RoomDirectory {
     if (code != meeting.code) throw ServiceError(Status::kNotFound, "not_found", "no meeting");
     return meeting;
   }
+  // Audited here, as MeetingService does (the same entry as a lock through the REST API).
   Meeting setLocked(const Caller& caller, MeetingId, bool locked) override {
     if (caller.role == Role::kTechnician) {
       throw ServiceError(Status::kForbidden, "forbidden", "no");
     }
     meeting.locked = locked;
+    audits.push_back(AuditEntry{0, 0, caller.id, caller.username,
+                                locked ? "meeting.lock" : "meeting.unlock",
+                                "meeting:" + std::to_string(meeting.id), ""});
     return meeting;
   }
   void audit(const AuditEntry& entry) override { audits.push_back(entry); }
@@ -500,23 +505,166 @@ TEST_F(ConferenceChairTest, RollCall) {
   EXPECT_TRUE(lastState().rollCallAnswered.empty());
 }
 
+ControlRequest inviteBack(const std::string& unitId) {
+  ControlRequest back;
+  back.action = ControlAction::kInviteBack;
+  back.unitId = unitId;
+  return back;
+}
+
 TEST_F(ConferenceChairTest, ARemovedRoomStaysOutUntilInvitedBack) {
   control(action(ControlAction::kRemove, a_));
   const auto ended = signal_.to<MeetingEndedMsg>(1);
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].reason, "removed");
   EXPECT_EQ(conf_.participantCount(), 1u);
-  EXPECT_EQ(lastState().barred, std::vector<std::string>{"lc.xa.ban-lau"});
+  EXPECT_EQ(lastState().barred,
+            (std::vector<BarredRoom>{{"lc.xa.ban-lau", "name of lc.xa.ban-lau"}}));
+  // From another connection (say its page was reloaded) the unit is refused.
   signal_.clear();
-  joinWithLink(1, "s-ban-lau");
-  EXPECT_EQ(errorTo(1), ErrorCode::kNotInvited);
-  ControlRequest back = action(ControlAction::kInviteBack);
-  back.unitId = "lc.xa.ban-lau";
-  control(back);
+  joinWithLink(3, "s-ban-lau");
+  EXPECT_EQ(errorTo(3), ErrorCode::kNotInvited);
+  control(inviteBack("lc.xa.ban-lau"));
   EXPECT_TRUE(lastState().barred.empty());
   signal_.clear();
-  joinWithLink(1, "s-ban-lau");
+  joinWithLink(3, "s-ban-lau");
+  EXPECT_EQ(signal_.to<JoinedMsg>(3).size(), 1u);
+}
+
+// An unattended bridge point has nobody to click "join": the page that was removed keeps its
+// connection and the server lets it in again the moment the chair invites it back.
+TEST_F(ConferenceChairTest, ARemovedPageWaitsOnItsConnectionAndIsLetInWhenInvitedBack) {
+  control(action(ControlAction::kRemove, a_));
+  EXPECT_EQ(conf_.waitingCount(), 1u);
+  signal_.clear();
+  control(inviteBack("lc.xa.ban-lau"));
+  const auto joined = signal_.to<JoinedMsg>(1);
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].requestId, std::nullopt);  // unasked, as when a meeting opens
+  EXPECT_EQ(joined[0].roster.size(), 2u);
+  EXPECT_EQ(conf_.participantCount(), 2u);
+  EXPECT_EQ(conf_.waitingCount(), 0u);
+  EXPECT_EQ(lastState().rooms.size(), 2u);
+  EXPECT_EQ(lastState().rooms[1].unitId, "lc.xa.ban-lau");
+  EXPECT_EQ(signal_.to<ParticipantJoinedMsg>(2).size(), 1u);
+}
+
+TEST_F(ConferenceChairTest, ARoomInvitedBackIntoALockedMeetingJoinsWhenItIsUnlocked) {
+  control(action(ControlAction::kRemove, a_));
+  ControlRequest lock = action(ControlAction::kLock);
+  lock.flag = true;
+  control(lock);
+  signal_.clear();
+  control(inviteBack("lc.xa.ban-lau"));
+  EXPECT_TRUE(signal_.to<JoinedMsg>(1).empty());
+  EXPECT_TRUE(signal_.to<ErrorMsg>(1).empty());
+  // Other changes of the meeting do not let it in either.
+  rooms_.meeting.title = "Giao ban tuần (sửa)";
+  conf_.meetingChanged(rooms_.meeting);
+  EXPECT_TRUE(signal_.to<JoinedMsg>(1).empty());
+  lock.flag = false;
+  control(lock);
+  conf_.meetingChanged(rooms_.meeting);  // the meeting service reports the unlock
   EXPECT_EQ(signal_.to<JoinedMsg>(1).size(), 1u);
+}
+
+TEST_F(ConferenceChairTest, ARemovedRoomIsNotLetInByOtherMeetingChanges) {
+  control(action(ControlAction::kRemove, a_));
+  signal_.clear();
+  conf_.meetingChanged(rooms_.meeting);
+  EXPECT_TRUE(signal_.to<JoinedMsg>(1).empty());
+  EXPECT_EQ(conf_.waitingCount(), 1u);
+}
+
+TEST_F(ConferenceChairTest, TheBarOutlivesAnIdleMeetingAndEndsWithIt) {
+  control(action(ControlAction::kRemove, a_));
+  conf_.disconnected(1);
+  conf_.disconnected(10);
+  conf_.leave(2, 3);
+  EXPECT_EQ(conf_.waitingCount(), 0u);
+  signal_.clear();
+  joinWithLink(4, "s-ban-lau");
+  EXPECT_EQ(errorTo(4), ErrorCode::kNotInvited);
+  // A page still waiting when the meeting closes hears it; the next meeting has no bar.
+  joinWithLink(5, "s-coc-san");
+  conf_.attachChair(11, 1, "host-token", "giao-ban");
+  control(action(ControlAction::kRemove, signal_.to<JoinedMsg>(5).at(0).you), 11);
+  signal_.clear();
+  rooms_.meeting.state = MeetingState::kEnded;
+  conf_.meetingChanged(rooms_.meeting);
+  ASSERT_EQ(signal_.to<MeetingEndedMsg>(5).size(), 1u);
+  EXPECT_EQ(signal_.to<MeetingEndedMsg>(5)[0].reason, "closed");
+  EXPECT_EQ(conf_.waitingCount(), 0u);
+  rooms_.meeting.state = MeetingState::kLive;
+  joinWithLink(6, "s-ban-lau");
+  EXPECT_EQ(signal_.to<JoinedMsg>(6).size(), 1u);
+}
+
+// Every control the chair uses leaves one entry in the audit log; the lock's is the meeting
+// service's own (meeting.lock), not a second one.
+TEST_F(ConferenceChairTest, EveryControlIsAuditedOnce) {
+  conf_.raiseHand(2, 1, true);
+  ControlRequest r;
+  const auto run = [&](ControlAction a, const std::function<void(ControlRequest&)>& set = {}) {
+    r = action(a);
+    if (set) set(r);
+    control(r);
+  };
+  run(ControlAction::kMute, [&](auto& c) {
+    c.room = a_;
+    c.flag = true;
+  });
+  run(ControlAction::kMuteAll, [&](auto& c) { c.flag = false; });
+  run(ControlAction::kGrantFloor, [&](auto& c) { c.room = b_; });
+  run(ControlAction::kRevokeFloor);
+  run(ControlAction::kLowerHand, [&](auto& c) { c.room = b_; });
+  run(ControlAction::kForceBig, [&](auto& c) { c.room = a_; });
+  run(ControlAction::kClearForced);
+  run(ControlAction::kLayout, [&](auto& c) { c.layout = "1+7"; });
+  run(ControlAction::kPin, [&](auto& c) {
+    c.seat = 3;
+    c.room = a_;
+  });
+  run(ControlAction::kUnpin, [&](auto& c) { c.seat = 3; });
+  run(ControlAction::kRollCall, [&](auto& c) { c.flag = true; });
+  run(ControlAction::kLock, [&](auto& c) { c.flag = true; });
+  run(ControlAction::kNotice, [&](auto& c) { c.text = "Nghỉ giải lao 10 phút"; });
+  run(ControlAction::kRemove, [&](auto& c) { c.room = b_; });
+  run(ControlAction::kInviteBack, [&](auto& c) { c.unitId = "lc.xa.coc-san"; });
+  EXPECT_EQ(signal_.to<AckMsg>(10).size(), 15u);
+  EXPECT_TRUE(signal_.to<ErrorMsg>(10).empty());
+  std::vector<std::string> actions;
+  for (const auto& e : rooms_.audits) {
+    actions.push_back(e.action);
+    EXPECT_EQ(e.actor, "chu-tri") << e.action;
+    EXPECT_EQ(e.target, "meeting:7") << e.action;
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{
+                         "chair.mute", "chair.mute-all", "chair.grant-floor", "chair.revoke-floor",
+                         "chair.lower-hand", "chair.force-big", "chair.clear-forced",
+                         "chair.layout", "chair.pin", "chair.unpin", "chair.roll-call",
+                         "meeting.lock", "chair.notice", "chair.remove", "chair.invite-back"}));
+  // What was done to whom.
+  EXPECT_EQ(rooms_.audits[0].detail, a_);
+  EXPECT_EQ(rooms_.audits[7].detail, "1+7");
+  EXPECT_EQ(rooms_.audits[13].detail, "name of lc.xa.coc-san");
+  EXPECT_EQ(rooms_.audits[14].detail, "lc.xa.coc-san");
+}
+
+// "Forbid a room to speak" is the chair's mute: the room cannot lift it itself, but it may still
+// raise its hand (that is how it asks), and the floor allows it again.
+TEST_F(ConferenceChairTest, AForbiddenRoomCannotUnmuteItselfButMayAskForTheFloor) {
+  ControlRequest forbid = action(ControlAction::kMute, b_);
+  forbid.flag = true;
+  control(forbid);
+  conf_.setMuted(2, 6, MediaKind::kAudio, false);  // the room's own microphone button
+  EXPECT_TRUE(media_.audioMuted.at(b_));
+  EXPECT_TRUE(lastEntryOf(2, b_)->chairMuted);
+  conf_.raiseHand(2, 7, true);
+  EXPECT_EQ(lastState().hands, std::vector<ParticipantId>{b_});
+  control(action(ControlAction::kGrantFloor, b_));
+  EXPECT_FALSE(media_.audioMuted.at(b_));
+  EXPECT_FALSE(lastEntryOf(2, b_)->chairMuted);
 }
 
 TEST_F(ConferenceChairTest, NoticesGoOnTheCompositeAndToTheRooms) {

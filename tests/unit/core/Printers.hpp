@@ -29,5 +29,8 @@ inline void PrintTo(const RosterEntry& e, std::ostream* os) {
   *os << e.id << " '" << e.name << "'" << (e.audioMuted ? " audio-muted" : "")
       << (e.videoMuted ? " video-muted" : "");
 }
+inline void PrintTo(const BarredRoom& b, std::ostream* os) {
+  *os << (b.unitId.empty() ? "guest" : b.unitId) << " '" << b.name << "'";
+}
 
 }  // namespace mcu::core

@@ -377,7 +377,7 @@ TEST(ProtocolSerialize, ChairMessages) {
   state.rooms = {
       core::MeetingStateMsg::Room{entry, "lc.xa.a", true, 35, core::LegState::kConnected}};
   state.pins = {{0, "p1"}};
-  state.barred = {"lc.xa.b"};
+  state.barred = {{"lc.xa.b", "xã B"}, {"", "Khách"}};
   EXPECT_EQ(json::parse(serialize(state)), json::parse(R"({
       "type":"meeting-state","meeting":"giao-ban","title":"Giao ban","locked":false,
       "layout":{"kind":"speaker","canvas":{"width":1280,"height":720},
@@ -387,7 +387,8 @@ TEST(ProtocolSerialize, ChairMessages) {
       "rooms":[{"id":"p1","name":"xã A","audioMuted":false,"videoMuted":false,"chairMuted":true,
                 "handRaised":false,"floor":true,"unitId":"lc.xa.a","sharing":true,"level":35,
                 "media":"connected"}],
-      "pins":[{"seat":0,"room":"p1"}],"barred":["lc.xa.b"]})"));
+      "pins":[{"seat":0,"room":"p1"}],
+      "barred":[{"unitId":"lc.xa.b","name":"xã B"},{"unitId":null,"name":"Khách"}]})"));
   EXPECT_EQ(json::parse(serialize(core::ChairJoinedMsg{4, "giao-ban", "Giao ban", "host", true})),
             json::parse(R"({"type":"chair-joined","id":4,"meeting":"giao-ban","title":"Giao ban",
                             "role":"host","canControl":true})"));
