@@ -7,6 +7,7 @@
 #include <net/if.h>
 
 #include <map>
+#include <set>
 #include <mutex>
 #include <stdexcept>
 
@@ -74,6 +75,7 @@ struct GstMediaPort::Impl {
   std::map<std::string, std::shared_ptr<Mixer>> mixers;  // by meeting
   std::map<core::ParticipantId, std::string> meetingOf;  // participant -> meeting
   std::map<std::string, std::string> notices;            // by meeting, for its next mixer
+  std::set<std::string> selfHearing;                     // test calls' meetings
 
   Impl(const core::Config& c, core::Executor& s) : config(c), strand(s) {
     ice.localAddresses = c.ice.addresses.empty() ? interfaceAddresses() : c.ice.addresses;
@@ -109,6 +111,7 @@ void GstMediaPort::addParticipant(const std::string& meeting, const core::Partic
     auto& mixer = impl_->mixers[meeting];
     if (!mixer) {
       mixer = Mixer::create(meeting, impl_->config, impl_->ice, impl_->strand, impl_->events);
+      mixer->setSelfHearing(impl_->selfHearing.count(meeting) > 0);
       if (auto n = impl_->notices.find(meeting); n != impl_->notices.end()) {
         mixer->setNotice(n->second);
       }
@@ -176,6 +179,14 @@ std::vector<core::MediaPort::RungSample> GstMediaPort::rungStats(const std::stri
     }
   }
   return out;
+}
+
+void GstMediaPort::setSelfHearing(const std::string& meeting, bool on) {
+  if (on) {
+    impl_->selfHearing.insert(meeting);
+  } else {
+    impl_->selfHearing.erase(meeting);
+  }
 }
 
 void GstMediaPort::collectStats() {

@@ -40,6 +40,7 @@ class GstMediaPort : public core::MediaPort {
   void setNotice(const std::string& meeting, const std::string& text) override;
   std::vector<core::MediaPort::RungSample> rungStats(const std::string& meeting) const override;
   void collectStats() override;
+  void setSelfHearing(const std::string& meeting, bool on) override;
   void restartLeg(const std::string& meeting, const core::ParticipantId& participant,
                   const std::string& displayName) override;
 

@@ -54,6 +54,8 @@ constexpr gint64 kLeaveDrainUs = 300 * 1000;
 // Receiver reports about a viewer's video are summed up (worst loss) over this long before the
 // viewer's rung is reconsidered.
 constexpr gint64 kLossWindowUs = 900 * 1000;
+// A shown source whose first keyframe has not come: its keyframe request is repeated this often.
+constexpr gint64 kViewKeyframeRetryUs = 1000 * 1000;
 // A share whose frames stopped this long has ended (the browser replaced its track with none):
 // a static screen still sends a frame every second or so.
 constexpr gint64 kShareTimeoutUs = 2 * G_USEC_PER_SEC;
@@ -1416,6 +1418,7 @@ void Mixer::unlinkAudioInputs(const core::ParticipantId& id) {
 // stream (SSRC, sequence numbers, timestamps on the pipeline's clock) simply continues.
 void Mixer::routeAudio(Room& room, int mix) {
   if (!room.connected || !room.audioSend) return;  // attachLeg() routes it once connected
+  if (selfHearing_) mix = sharedMix();  // a test call: the mix with every talker, itself too
   Branch& leg = *room.audioSend;
   if (leg.teePad && room.audioMix == mix) return;
   releaseTeePad(leg.teePad);
@@ -1500,10 +1503,31 @@ void Mixer::showSource(Room& room, Source& source) {
         placeView(b, source);
       });
   // The decoder starts at the room's next keyframe: ask the room for one now (webrtcbin turns the
-  // request into an RTCP PLI) rather than wait for its periodic one.
+  // request into an RTCP PLI) rather than wait for its periodic one. Until it comes, frames that
+  // cannot be decoded are dropped before the queue, and the request is repeated every
+  // kViewKeyframeRetryUs: a lost PLI or keyframe must not leave a still camera's tile blank for
+  // good (a browser sends few keyframes of a picture that does not move).
   GstPadRef queueSink = adopt(gst_element_get_static_pad(source.view->elements.front(), "sink"));
+  gst_pad_add_probe(queueSink.get(), GST_PAD_PROBE_TYPE_BUFFER, &Mixer::onViewFrame,
+                    new gint64(g_get_monotonic_time()),
+                    [](gpointer d) { delete static_cast<gint64*>(d); });
   gst_pad_push_event(queueSink.get(),
                      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+// Before a view's first keyframe (one probe per shown source, removed by that keyframe).
+GstPadProbeReturn Mixer::onViewFrame(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  if (!GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT)) {
+    return GST_PAD_PROBE_REMOVE;  // the keyframe passes; so does all that follows
+  }
+  auto* lastAskUs = static_cast<gint64*>(data);  // only this streaming thread touches it
+  const gint64 now = g_get_monotonic_time();
+  if (now - *lastAskUs >= kViewKeyframeRetryUs) {
+    *lastAskUs = now;
+    gst_pad_push_event(pad,
+                       gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  }
+  return GST_PAD_PROBE_DROP;
 }
 
 void Mixer::hideSource(Source& source) {

@@ -53,6 +53,9 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   // The chair's mute: the room's sound leaves (or rejoins) every other room's mix. Kept until the
   // room leaves, so mixes of rooms that connect later honour it too.
   void setAudioMuted(const core::ParticipantId& id, bool muted);
+  // A test call's meeting: every room hears the shared mix, its own voice included. Set before
+  // the first room is added.
+  void setSelfHearing(bool on) { selfHearing_ = on; }
   // A line of text across the bottom of the composite; empty hides it.
   void setNotice(const std::string& text);
   void stop();
@@ -168,6 +171,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   static GstPadProbeReturn onDecodedAudio(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static GstPadProbeReturn onAudioPacket(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static GstPadProbeReturn onShareFrame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn onViewFrame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static gboolean onShareWatch(GstClock* clock, GstClockTime time, GstClockID id, gpointer data);
   void mediaReady(const core::ParticipantId& id, Stream stream);
   void shareStarted(const core::ParticipantId& id);
@@ -206,6 +210,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   std::map<core::ParticipantId, gint64> leavingTalkers_;
   std::map<std::pair<core::ParticipantId, int>, Branch> audioBranches_;  // (room, mix index)
   std::atomic<bool> stopped_{false};
+  bool selfHearing_ = false;
 };
 
 }  // namespace mcu::media

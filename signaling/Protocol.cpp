@@ -83,13 +83,20 @@ CommandBody parseJoin(const Fields& f) {
   }
   // A bridge point joins with its room-link secret (name and meeting come from the server); a
   // guest with a meeting code and a name.
+  bool test = false;
+  if (const json* t = f.find("test")) {
+    if (!t->is_boolean()) f.fail(ErrorCode::kMissingField, "test must be a boolean");
+    test = t->get<bool>();
+  }
   std::string room = f.optionalString("room");
   if (!room.empty()) {
     if (room.size() > 256) f.fail(ErrorCode::kBadField, "room is not a room-link secret");
-    return JoinCommand{
-        core::JoinRequest{f.optionalString("meeting"), f.optionalString("name"), std::move(room)}};
+    return JoinCommand{core::JoinRequest{f.optionalString("meeting"), f.optionalString("name"),
+                                         std::move(room), test}};
   }
-  return JoinCommand{core::JoinRequest{f.string("meeting"), f.string("name"), {}}};
+  // A guest's test call needs no meeting code.
+  return JoinCommand{core::JoinRequest{test ? f.optionalString("meeting") : f.string("meeting"),
+                                       f.string("name"), {}, test}};
 }
 
 CommandBody parseAnswer(const Fields& f) {
@@ -235,6 +242,35 @@ CommandBody parseStats(const Fields& f) {
   return StatsCommand{std::move(c)};
 }
 
+CommandBody parseTestReport(const Fields& f) {
+  core::TestReport r;
+  auto number = [&](const char* name, double max) -> std::optional<double> {
+    const json* v = f.find(name);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_number()) f.fail(ErrorCode::kMissingField, std::string(name) + " must be a number");
+    const double d = v->get<double>();
+    if (!(d >= 0 && d <= max)) f.fail(ErrorCode::kBadField, std::string(name) + " is out of range");
+    return d;
+  };
+  auto flag = [&](const char* name) {
+    const json* v = f.find(name);
+    if (!v) return false;
+    if (!v->is_boolean()) f.fail(ErrorCode::kMissingField, std::string(name) + " must be a boolean");
+    return v->get<bool>();
+  };
+  r.roundTripMs = number("rttMs", 600'000);
+  r.lossPercent = number("lossPercent", 100);
+  r.kbpsIn = number("kbpsIn", 1e6);
+  r.kbpsOut = number("kbpsOut", 1e6);
+  r.camera = flag("camera");
+  r.cameraWidth = int(number("cameraWidth", 16384).value_or(0));
+  r.cameraHeight = int(number("cameraHeight", 16384).value_or(0));
+  r.microphone = flag("microphone");
+  r.micLevel = number("micLevel", 1);
+  r.heardItself = flag("heardItself");
+  return TestReportCommand{r};
+}
+
 CommandBody parseMonitorAction(const Fields& f) {
   std::string site = f.string("site");
   const std::string action = f.string("action");
@@ -259,6 +295,7 @@ CommandBody parseBody(const std::string& type, const Fields& f) {
   if (type == "chair") return parseChair(f);
   if (type == "control") return parseControl(f);
   if (type == "stats") return parseStats(f);
+  if (type == "test-report") return parseTestReport(f);
   if (type == "monitor") {
     std::string token = f.string("token");
     if (token.size() > 1024) f.fail(ErrorCode::kBadField, "token is too long");

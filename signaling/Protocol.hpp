@@ -43,6 +43,9 @@ struct ControlCommand {
 struct StatsCommand {
   core::ClientStats stats;
 };
+struct TestReportCommand {
+  core::TestReport report;
+};
 struct MonitorCommand {
   std::string token;
 };
@@ -57,7 +60,8 @@ struct MonitorActionCommand {
 using CommandBody =
     std::variant<JoinCommand, AnswerCommand, CandidateCommand, MuteCommand, LeaveCommand,
                  PingCommand, HandCommand, RollCallAnswerCommand, ChairCommand, ControlCommand,
-                 StatsCommand, MonitorCommand, MonitorSiteCommand, MonitorActionCommand>;
+                 StatsCommand, MonitorCommand, MonitorSiteCommand, MonitorActionCommand,
+                 TestReportCommand>;
 
 struct Command {
   core::RequestId id;

@@ -170,6 +170,11 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
       conf.clientStats(conn, id, c.stats);
     });
   }
+  void handle(RequestId id, TestReportCommand c) {
+    toConference([id, c = std::move(c)](core::Conference& conf, ConnectionId conn) {
+      conf.testReport(conn, id, c.report);
+    });
+  }
   void handle(RequestId id, MonitorCommand c) {
     toConference([id, c = std::move(c)](core::Conference& conf, ConnectionId conn) {
       conf.attachMonitor(conn, id, c.token);

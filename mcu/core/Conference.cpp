@@ -68,7 +68,11 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
   }
   Admission admission;
   try {
-    admission = admit(request, name);
+    if (request.test) {
+      if (!admitTest(conn, req, request, name, admission)) return;
+    } else {
+      admission = admit(request, name);
+    }
   } catch (const ServiceError& e) {
     if (e.code() == "meeting_closed" && tryWaiting(conn, req, request)) return;
     return replyError(conn, req, joinErrorOf(e), e.what());
@@ -79,6 +83,10 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
     return replyError(conn, req, ErrorCode::kAlreadyJoined, "this connection is a chair console");
   }
   LiveMeeting& meeting = liveMeeting(admission.code, admission.title, admission.meetingId);
+  if (request.test && !meeting.test) {
+    meeting.test = true;
+    media_.setSelfHearing(meeting.code, true);
+  }
   if (meeting.barred.count(barKey(admission))) {
     dropIfIdle(admission.code);
     return replyError(conn, req, ErrorCode::kNotInvited,
@@ -104,7 +112,8 @@ void Conference::join(ConnectionId conn, RequestId req, const JoinRequest& reque
   monitorJoined(participants_.at(id));
   meeting.order.push_back(id);
   meeting.layout.addRoom(id, admission.displayName);
-  if (rooms_) {
+  if (meeting.test) armTestEnd(meeting);
+  if (rooms_ && !meeting.test) {  // a test call is not presence at a meeting
     try {
       rooms_->roomJoined(admission);
     } catch (const std::exception&) {
@@ -727,7 +736,9 @@ void Conference::dropIfIdle(const std::string& code) {
     return;
   }
   if (it->second.stateTimer) timers_.cancel(*it->second.stateTimer);
+  if (it->second.testTimer) timers_.cancel(*it->second.testTimer);
   if (!it->second.notice.empty()) media_.setNotice(code, {});
+  if (it->second.test) media_.setSelfHearing(code, false);
   meetings_.erase(it);
 }
 
@@ -839,7 +850,7 @@ void Conference::removeParticipant(ParticipantId id, bool dropped) {
   monitor_.left(id, dropped, timers_.now().count());
   auto meetingIt = meetings_.find(p.meeting);
   LiveMeeting& meeting = meetingIt->second;
-  if (rooms_) {
+  if (rooms_ && !meeting.test) {
     try {
       rooms_->roomLeft(p.admission);
     } catch (const std::exception&) {

@@ -49,6 +49,8 @@ class Conference : public MediaEvents {
   // (technicians, admins) attach with a login token, get the health of every site each interval,
   // a site's history, and may ask a room to reconnect or to restart its media leg.
   void clientStats(ConnectionId conn, RequestId req, const ClientStats& stats);
+  // A room's test call is over: what it measured goes to its site's event log (and the log).
+  void testReport(ConnectionId conn, RequestId req, const TestReport& report);
   void attachMonitor(ConnectionId conn, RequestId req, const std::string& token);
   void monitorSite(ConnectionId conn, RequestId req, const std::string& site);
   void monitorAction(ConnectionId conn, RequestId req, const std::string& site,
@@ -135,6 +137,8 @@ class Conference : public MediaEvents {
     std::map<std::string, BarredRoom> barred;  // removed by the chair: by unit id, "guest:" + name
     bool stateDirty = false;
     std::optional<TimerId> stateTimer;
+    bool test = false;  // a test call: one room, hearing itself, ended after a while
+    std::optional<TimerId> testTimer;
   };
   struct Chair {
     std::string meeting;
@@ -174,6 +178,10 @@ class Conference : public MediaEvents {
   void sendState(LiveMeeting& meeting);
   MeetingStateMsg stateOf(const LiveMeeting& meeting) const;
   std::vector<ConnectionId> roomConnections(const LiveMeeting& meeting) const;
+  // Test calls (ConferenceMonitor.cpp).
+  bool admitTest(ConnectionId conn, RequestId req, const JoinRequest& request,
+                 const std::string& guestName, Admission& admission);
+  void armTestEnd(LiveMeeting& meeting);
   std::vector<ConnectionId> connectionsIn(const LiveMeeting& meeting,
                                           const ParticipantId& except) const;
   void replyError(ConnectionId conn, RequestId req, ErrorCode code, const std::string& message);
@@ -196,6 +204,7 @@ class Conference : public MediaEvents {
   std::map<ParticipantId, Participant> participants_;
   std::map<ConnectionId, ParticipantId> byConnection_;
   std::uint64_t nextParticipant_ = 1;
+  std::uint64_t nextTestCall_ = 1;
   SiteMonitor monitor_;
   std::map<ConnectionId, Caller> monitors_;  // attached monitor consoles
   std::optional<TimerId> monitorTimer_;

@@ -11,8 +11,10 @@
 namespace mcu::core {
 
 void Conference::monitorJoined(const Participant& p) {
+  // A room's test calls share one site, whatever each call's meeting code.
+  const bool test = meetings_.count(p.meeting) && meetings_.at(p.meeting).test;
   const std::string key =
-      SiteMonitor::siteKey(p.meeting, p.admission.unitId, p.admission.displayName);
+      SiteMonitor::siteKey(test ? "test" : p.meeting, p.admission.unitId, p.admission.displayName);
   monitor_.joined(key, p.id, p.meeting, p.admission.displayName, p.admission.unitId,
                   timers_.now().count());
   monitorExpect(p);
@@ -110,6 +112,65 @@ void Conference::monitorAction(ConnectionId conn, RequestId req, const std::stri
       // The action happened; a failed audit write is the store's problem, logged there.
     }
   }
+  signal_.send(conn, AckMsg{req});
+}
+
+// ---------------------------------------------------------------- test calls
+
+// A test call needs no meeting: a bridge point proves itself with its room link (it may test
+// whether or not a meeting is open), a guest with its name. Each call is a private meeting of
+// its own, so at most limits.maxTestCalls run at once.
+bool Conference::admitTest(ConnectionId conn, RequestId req, const JoinRequest& request,
+                           const std::string& guestName, Admission& admission) {
+  int running = 0;
+  for (const auto& [code, m] : meetings_) running += m.test ? 1 : 0;
+  if (running >= config_.limits.maxTestCalls) {
+    replyError(conn, req, ErrorCode::kMeetingFull, "too many test calls at once; try again soon");
+    return false;
+  }
+  std::string unitId;
+  std::string name = guestName;
+  if (!request.room.empty()) {
+    if (!rooms_) {
+      throw ServiceError(Status::kUnauthorized, "unauthorized", "room links are not enabled");
+    }
+    const Landing landing = rooms_->landing(request.room);  // throws for a bad or revoked link
+    unitId = landing.unitId;
+    name = landing.unitName;
+  }
+  const std::string code = "test-" + std::to_string(nextTestCall_++);
+  admission = Admission{0, code, "Gọi thử: " + name, unitId, name};
+  return true;
+}
+
+void Conference::armTestEnd(LiveMeeting& meeting) {
+  if (meeting.testTimer) return;
+  std::weak_ptr<bool> alive = alive_;
+  const std::string code = meeting.code;
+  meeting.testTimer = timers_.schedule(
+      std::chrono::seconds(config_.limits.testCallSeconds), [this, alive, code] {
+        if (alive.expired() || !*alive.lock()) return;
+        auto it = meetings_.find(code);
+        if (it == meetings_.end()) return;
+        it->second.testTimer.reset();
+        const std::vector<ParticipantId> rooms = it->second.order;
+        for (const auto& id : rooms) {
+          Participant* p = find(id);
+          if (!p) continue;
+          const ConnectionId conn = p->conn;
+          removeParticipant(id);
+          signal_.send(conn, MeetingEndedMsg{code, "test-over"});
+        }
+      });
+}
+
+void Conference::testReport(ConnectionId conn, RequestId req, const TestReport& report) {
+  Participant* p = participantOf(conn);
+  if (!p) return replyError(conn, req, ErrorCode::kNotJoined, "join a test call first");
+  if (!meetings_.at(p->meeting).test) {
+    return replyError(conn, req, ErrorCode::kNotAllowed, "this is not a test call");
+  }
+  monitor_.note(p->id, "test-call", describeTestReport(report), timers_.now().count());
   signal_.send(conn, AckMsg{req});
 }
 

@@ -31,7 +31,26 @@ struct JoinRequest {
   std::string meeting;  // may be empty with `room`: the room's current meeting
   std::string name;     // ignored with `room`: the bridge point's unit name is used
   std::string room;     // a bridge point's room-link secret; empty for a guest
+  // A test call: the room alone in a private meeting, seeing and hearing itself back.
+  bool test = false;
 };
+
+// What a room measured during its test call (protocol message `test-report`).
+struct TestReport {
+  std::optional<double> roundTripMs;
+  std::optional<double> lossPercent;
+  std::optional<double> kbpsIn;
+  std::optional<double> kbpsOut;
+  bool camera = false;  // a camera sent frames
+  int cameraWidth = 0;
+  int cameraHeight = 0;
+  bool microphone = false;
+  std::optional<double> micLevel;  // 0..1, the loudest it picked up
+  bool heardItself = false;        // its own sound came back through the server
+};
+// "rtt 12 ms, loss 0.0 %, 950 kb/s in, 300 kb/s out, camera 640x360, microphone 0.42, heard
+// itself": the report as the event log and the server log keep it.
+std::string describeTestReport(const TestReport& report);
 
 // The chair console's commands (docs/protocol.md, "Chairing a live meeting").
 enum class ControlAction {

@@ -31,6 +31,9 @@ class MediaPort {
   // The chair's mute: takes the room's sound out of every other room's mix (true) or puts it
   // back (false). Independent of the room muting its own microphone.
   virtual void setAudioMuted(const ParticipantId& participant, bool muted) = 0;
+  // A test call: every room of the meeting hears its own sound back (in a normal meeting nobody
+  // ever does). Set before the meeting's first participant is added.
+  virtual void setSelfHearing(const std::string& /*meeting*/, bool /*on*/) {}
   // A short line of text shown across the bottom of the meeting's composite; empty removes it.
   virtual void setNotice(const std::string& meeting, const std::string& text) = 0;
   // What each output rung of the meeting's composite sends (for /metrics); none by default.

@@ -173,7 +173,13 @@ core::Config parseConfig(const std::string& text) {
         .get("maxRoomsPerMeeting", config.limits.maxRoomsPerMeeting)
         .get("answerTimeoutMs", config.limits.answerTimeoutMs)
         .get("maxNameLength", config.limits.maxNameLength)
+        .get("maxTestCalls", config.limits.maxTestCalls)
+        .get("testCallSeconds", config.limits.testCallSeconds)
         .done();
+    if (config.limits.maxTestCalls < 0) throw std::runtime_error("limits.maxTestCalls: 0..");
+    if (config.limits.testCallSeconds < 5 || config.limits.testCallSeconds > 3600) {
+      throw std::runtime_error("limits.testCallSeconds: 5..3600");
+    }
   }
   if (root.contains("org")) Section(root["org"], "org").get("file", config.org.file).done();
   if (root.contains("store")) {

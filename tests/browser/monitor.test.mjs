@@ -230,3 +230,55 @@ test('a room token cannot monitor; a host account is forbidden', { timeout: TEST
     assert.equal(await byTestId(page, 'monitor-screen').isHidden(), true);
     assert.equal(await page.evaluate(() => window.mcuMonitor.screen), 'login-screen');
   });
+
+// A monitor console on the page's own WebSocket: attaches, asks for one site, returns it.
+function siteFromMonitor(page, token, key) {
+  return page.evaluate(({ tok, site }) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`wss://${location.host}/ws`);
+    const timer = setTimeout(() => reject(new Error('no monitor-site reply')), 10000);
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'monitor', id: 1, token: tok }));
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(e.data);
+      if (msg.id === 1 && msg.type === 'monitor-joined') {
+        ws.send(JSON.stringify({ type: 'monitor-site', id: 2, site }));
+      } else if (msg.id === 1 || msg.id === 2) {
+        clearTimeout(timer);
+        ws.close();
+        resolve(msg);
+      }
+    };
+    ws.onerror = () => reject(new Error('WebSocket error'));
+  }), { tok: token, site: key });
+}
+
+test('a bridge point makes a test call: it sees and hears itself back and gets a report',
+  { timeout: TEST_TIMEOUT }, async (t) => {
+    const pages = {};
+    closePagesAfter(t, pages, server, 'test-call');
+    // The province hall is invited to the open meeting, but a test call takes it to a private
+    // one of its own: nobody in the meeting sees it.
+    pages.room = await openPage(browser, `${server.base}${links[UNITS.hall]}?test=1`);
+    const { room } = pages;
+    await until('the test call joined', () => room.evaluate(() => window.mcuRoom.meeting?.startsWith('test-')));
+    await waitGrowing(room, 'its own picture back', (s) => s?.video?.framesDecoded, 45000);
+    const report = byTestId(room, 'test-report');
+    await report.waitFor({ state: 'visible', timeout: 60000 });
+    assert.equal(await report.getAttribute('data-camera'), 'true');
+    assert.equal(await report.getAttribute('data-microphone'), 'true');
+    assert.equal(await report.getAttribute('data-heard'), 'true', 'its own sound came back');
+    assert.match(await byTestId(room, 'test-report-kbps-in').textContent(), /^\d+ kb\/s$/);
+    assert.match(await byTestId(room, 'test-report-rtt').textContent(), /^\d+ ms$/);
+    await shot(room, 'test-call-report');
+
+    // The technician finds the report in the site's event log.
+    const reply = await siteFromMonitor(room, tokens.technician, `test/unit:${UNITS.hall}`);
+    assert.equal(reply.type, 'monitor-site', JSON.stringify(reply));
+    const event = reply.site.events.find((e) => e.kind === 'test-call');
+    assert.ok(event, JSON.stringify(reply.site.events));
+    assert.match(event.detail, /camera \d+x\d+, microphone [\d.]+, heard itself/);
+
+    // From the report the room enters its meeting as usual.
+    await room.locator('#btn-rejoin').click();
+    await waitForState(room, 'connected', 60000);
+    assert.equal(await room.evaluate(() => window.mcuRoom.meeting), meeting.code);
+  });

@@ -45,6 +45,11 @@ void MediaHarness::onStrand(std::function<void()> fn) {
 
 TestPeer& MediaHarness::join(core::ConnectionId conn, const std::string& name,
                              TestPeer::Options options, const std::string& meeting) {
+  return join(conn, name, std::move(options), core::JoinRequest{meeting, name, {}});
+}
+
+TestPeer& MediaHarness::join(core::ConnectionId conn, const std::string& name,
+                             TestPeer::Options options, const core::JoinRequest& request) {
   TestPeer::Callbacks callbacks;
   callbacks.answer = [this, conn](const std::string& sdp) {
     strand_.post([this, conn, sdp] {
@@ -63,7 +68,7 @@ TestPeer& MediaHarness::join(core::ConnectionId conn, const std::string& name,
     std::lock_guard lock(mu_);
     peers_[conn] = std::move(peer);
   }
-  onStrand([&] { conference_->join(conn, 1, core::JoinRequest{meeting, name, {}}); });
+  onStrand([&] { conference_->join(conn, 1, request); });
   return ref;
 }
 

@@ -40,6 +40,9 @@ class MediaHarness : public core::SignalPort {
   // Adds a peer on connection id `conn` and joins it to `meeting`.
   TestPeer& join(core::ConnectionId conn, const std::string& name, TestPeer::Options options,
                  const std::string& meeting = "demo");
+  // The same with a join request of the test's own (a test call, a room link).
+  TestPeer& join(core::ConnectionId conn, const std::string& name, TestPeer::Options options,
+                 const core::JoinRequest& request);
   void leave(core::ConnectionId conn);
   // The connection drops without a leave (a vanished peer): its pipeline stops first.
   void vanish(core::ConnectionId conn);

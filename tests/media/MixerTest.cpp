@@ -202,6 +202,25 @@ TEST(MixerMediaTest, OnlyShownRoomsAreDecodedAndAShownRoomComesBackWithAKeyframe
   for (core::ConnectionId conn : {1, 2, 3}) EXPECT_TRUE(h.errorsTo(conn).empty());
 }
 
+// A still camera sends few keyframes of its own (here: one at its start, before anyone listens).
+// When the server's first requests for one are lost on the way, the server keeps asking (the
+// view repeats its request every second until a keyframe passes) and the room's tile does not
+// stay blank for good.
+TEST(MixerMediaTest, AShownRoomWhoseKeyframeRequestsAreLostAppearsOnceOneGetsThrough) {
+  MediaHarness h(testConfig(), {.coreSeesReports = false});
+  TestPeer& viewer = h.join(1, "Tỉnh", {0xff0000, 440});
+  TestPeer::Options still{0x00ff00, 660};
+  still.keyframeDistance = 15 * 600;  // none of its own during the test
+  still.ignoreKeyframeRequests = 3;
+  TestPeer& commune = h.join(2, "Xã Y Tý", still);
+  const core::ParticipantId id = h.participantId(2);
+  ASSERT_TRUE(waitFor([&] { return viewer.framesReceived() > 0; }, 45s));
+  h.onStrand([&] { h.media().setLayout("demo", {{id, "", {0, 0, 640, 360}}}); });
+  const std::vector<Spot> green = {{100, 100, Hue::kGreen}, {540, 260, Hue::kGreen}};
+  EXPECT_TRUE(waitFor([&] { return shows(viewer, green); }, 30s)) << dump(viewer, "lost-pli");
+  EXPECT_GT(commune.keyframeRequests(), 3);
+}
+
 TEST(MixerMediaTest, AnEndedMeetingLeavesNoElementsOrThreadsBehind) {
   MediaHarness h(testConfig());
   const int idle = threadCount();

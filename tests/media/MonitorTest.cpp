@@ -113,5 +113,22 @@ TEST(MonitorMediaTest, ASiteThatStopsSendingAudioIsFlaggedAndClearsWhenItSendsAg
       << describe(siteOf(h, "Xã Bản Lầu"));
 }
 
+// A test call: the room alone with the server sees its own colour and hears its own tone (in a
+// meeting nobody ever hears themselves), while a room in the real meeting is not disturbed.
+TEST(MonitorMediaTest, ATestCallSendsTheRoomItsOwnPictureAndSound) {
+  MediaHarness h(monitorConfig());
+  TestPeer& inMeeting = h.join(1, "Tỉnh", {0xff0000, 440});
+  TestPeer& tester = h.join(2, "Xã Y Tý", {0x00ff00, 660}, core::JoinRequest{"", "Xã Y Tý", {}, true});
+  const std::vector<Spot> green = {{320, 170, Hue::kGreen}};
+  EXPECT_TRUE(waitFor([&] { return shows(tester, green); }, 45s)) << dump(tester, "test-call");
+  EXPECT_TRUE(waitFor([&] { return tester.toneLevel(660).value_or(0) > 0.05; }, 30s))
+      << "its own tone did not come back: " << tester.toneLevel(660).value_or(-1);
+  // The meeting next door: its own picture only, and never the tester's tone.
+  const std::vector<Spot> red = {{320, 170, Hue::kRed}};
+  EXPECT_TRUE(waitFor([&] { return shows(inMeeting, red); }, 45s)) << dump(inMeeting, "beside");
+  EXPECT_LT(inMeeting.toneLevel(660).value_or(0), 0.02);
+  EXPECT_TRUE(h.errorsTo(2).empty());
+}
+
 }  // namespace
 }  // namespace mcu::testing

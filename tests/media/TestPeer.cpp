@@ -277,8 +277,12 @@ GstPadProbeReturn TestPeer::onNetworkPacket(GstPad*, GstPadProbeInfo* info, gpoi
 }
 
 GstPadProbeReturn TestPeer::onKeyframeRequest(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
   if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
-    ++static_cast<TestPeer*>(data)->keyframeRequests_;
+    // As if the request (a PLI) or the keyframe it brought were lost on the way.
+    if (++self->keyframeRequests_ <= self->options_.ignoreKeyframeRequests) {
+      return GST_PAD_PROBE_DROP;
+    }
   }
   return GST_PAD_PROBE_OK;
 }

@@ -42,6 +42,8 @@ class TestPeer {
     int height = 180;
     int fps = 15;
     int keyframeDistance = 30;  // frames between the camera's periodic keyframes
+    // The first this many keyframe requests are lost (the camera's encoder never sees them).
+    int ignoreKeyframeRequests = 0;
     // Decode the composite. Off (cheap load): the video goes to a fakesink and framesReceived()
     // counts frames by the RTP marker bit; lastFrame() stays empty.
     bool decodeVideo = true;

@@ -11,6 +11,7 @@ import { getLocalMedia, stopStream } from './media.js';
 import { Roster } from './roster.js';
 import { Peer } from './peer.js';
 import { StatsReader } from './stats.js';
+import { TestCallMeter } from './testcall.js';
 import { icons } from './icons.js';
 
 const NAME_KEY = 'mcu.roomName';
@@ -20,6 +21,7 @@ const FAILED_AFTER_ATTEMPTS = 5; // keep retrying, but say "connection lost"
 const DISCONNECTED_GRACE_MS = 8000; // ICE may recover from 'disconnected' on its own
 const PING_INTERVAL_MS = 20000; // finds half-open connections; keeps idle proxies from closing
 const STATS_INTERVAL_MS = 2000; // the server's monitor interval
+const TEST_MEASURE_MS = 12000; // a test call measures this long once its media is connected
 // Errors after which retrying the same join cannot help.
 const FATAL_JOIN_ERRORS = new Set([
   'unknown_meeting', 'meeting_closed', 'meeting_full', 'bad_field', 'missing_field',
@@ -70,6 +72,12 @@ const room = {
   pingTimer: null,
   endReason: null, // {heading, body, action} shown on the end screen
   removed: false, // the chair removed this room: it waits to be invited back
+  // A test call (?test=1, or the "test call" button): alone with the server, seeing and hearing
+  // itself back, then a report.
+  testMode: new URLSearchParams(location.search).get('test') === '1',
+  testTimer: null,
+  testMeter: null,
+  testReport: null, // the last report shown
   // What the chair decided about this room (its own entry in participant-updated).
   chairMuted: false,
   handRaised: false,
@@ -110,6 +118,8 @@ function show(screen) {
 
 function setState(state, detail = '') {
   room.state = state;
+  // While a bridge point waits for its meeting it may make a test call meanwhile.
+  $('btn-test-waiting').hidden = state !== 'waiting';
   el.state.hidden = false;
   el.state.dataset.state = state;
   el.state.querySelector('.conn-label').textContent =
@@ -198,6 +208,7 @@ function renderControls() {
 function renderEnd() {
   $('end-heading').textContent = t(room.endReason.heading);
   $('end-body').textContent = room.endReason.body();
+  renderTestReport();
   el.rejoin.hidden = !room.endReason.action; // none: the page goes on by itself
   if (room.endReason.action) el.rejoin.textContent = t(room.endReason.action);
 }
@@ -285,8 +296,9 @@ async function connect() {
     await sig.open();
     const request = room.secret
       ? { type: 'join', room: room.secret, version: 1,
-        ...(room.requestedCode ? { meeting: room.requestedCode } : {}) }
+        ...(room.requestedCode && !room.testMode ? { meeting: room.requestedCode } : {}) }
       : { type: 'join', meeting: room.code, name: room.name, version: 1 };
+    if (room.testMode) request.test = true;
     const reply = await sig.request(request);
     if (gen !== room.generation) return;
     room.pingTimer = setInterval(() => ping(sig, gen), PING_INTERVAL_MS);
@@ -339,6 +351,7 @@ function onJoined(msg) {
   renderLabels();
   roster.reset(msg.roster, msg.you);
   startStats();
+  if (room.testMode) startTestCall();
   // Tell the others what this room does not send (muted, or no device at all).
   for (const kind of ['audio', 'video']) {
     const muted = (kind === 'audio' ? room.audioMuted : room.videoMuted) || !track(kind);
@@ -427,6 +440,92 @@ function onRestartMedia() {
   }
   room.earlyCandidates = [];
   notice(t('notice.restartMedia'), 'info', 'restart-media');
+}
+
+// ---- test call -------------------------------------------------------------------------------
+
+function startTestCall() {
+  clearInterval(room.testTimer);
+  room.testMeter = null;
+  room.testReport = null;
+  notice(t('test.running'), 'info', 'test-running');
+  const gen = room.generation;
+  let measuredFrom = null;
+  room.testTimer = setInterval(async () => {
+    if (gen !== room.generation) return clearInterval(room.testTimer);
+    const pc = room.peer?.pc;
+    if (!pc || pc.connectionState !== 'connected') return;
+    room.testMeter ??= new TestCallMeter(pc);
+    measuredFrom ??= performance.now();
+    try {
+      await room.testMeter.sample();
+    } catch (err) {
+      console.warn('test call stats', err.message);
+    }
+    if (gen === room.generation && performance.now() - measuredFrom >= TEST_MEASURE_MS) {
+      finishTestCall();
+    }
+  }, 1000);
+}
+
+// Sends the report, leaves the test call and shows what it measured.
+async function finishTestCall() {
+  clearInterval(room.testTimer);
+  const report = room.testMeter?.report() ?? { camera: false, microphone: false, heardItself: false };
+  room.testReport = report;
+  room.testMode = false;
+  const sig = room.sig;
+  room.generation++;
+  removeNotice('test-running');
+  if (sig?.isOpen && room.joined) {
+    try {
+      await sig.request({ type: 'test-report', ...report }, 3000);
+      await sig.request({ type: 'leave' }, 3000);
+    } catch (err) {
+      console.warn('test report', err.code);
+    }
+  }
+  teardown();
+  roster.clear();
+  room.participantId = null;
+  el.composite.srcObject = null;
+  setState('left');
+  showEnd('test.heading', () => t(report.heardItself && report.camera ? 'test.good' : 'test.check'),
+    room.secret ? 'ctl.enterMeeting' : 'ctl.rejoin');
+}
+
+function renderTestReport() {
+  const box = $('test-report');
+  const r = room.endReason?.heading === 'test.heading' ? room.testReport : null;
+  box.hidden = !r;
+  if (!r) return box.replaceChildren();
+  const num = (v, unit, digits = 0) => (v == null ? '–' : `${v.toFixed(digits)} ${unit}`);
+  const yes = (b) => t(b ? 'test.yes' : 'test.no');
+  const rows = [
+    ['rtt', 'test.rtt', num(r.rttMs, 'ms')],
+    ['loss', 'test.loss', num(r.lossPercent, '%', 1)],
+    ['kbps-in', 'test.kbpsIn', num(r.kbpsIn, 'kb/s')],
+    ['kbps-out', 'test.kbpsOut', num(r.kbpsOut, 'kb/s')],
+    ['camera', 'test.camera', r.camera ? `${yes(true)} (${r.cameraWidth}×${r.cameraHeight})` : yes(false)],
+    ['microphone', 'test.mic', r.microphone ? `${yes(true)} (${t('test.level')} ${(r.micLevel ?? 0).toFixed(2)})` : yes(false)],
+    ['heard', 'test.heard', yes(r.heardItself)],
+  ];
+  box.replaceChildren(...rows.flatMap(([key, label, value]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = t(label);
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    dd.dataset.testid = `test-report-${key}`;
+    return [dt, dd];
+  }));
+  box.dataset.heard = String(r.heardItself);
+  box.dataset.camera = String(r.camera);
+  box.dataset.microphone = String(r.microphone);
+}
+
+function startTest() {
+  room.testMode = true;
+  enterRoom();
 }
 
 function onMediaState(state) {
@@ -680,6 +779,7 @@ function connectionLost(reason) {
 // longer invites it: the room is out; a bridge point may look for its next meeting.
 function onMeetingEnded(msg) {
   if (msg.reason === 'removed') return onRemoved();
+  if (msg.reason === 'test-over') return finishTestCall(); // the server's time limit
   room.removed = false;
   teardown();
   room.generation++;
@@ -825,7 +925,15 @@ el.share.addEventListener('click', () => (room.screenTrack ? stopShare() : start
 el.present.addEventListener('click', answerRollCall);
 el.cam.addEventListener('click', () => setMuted('video', !room.videoMuted));
 el.leave.addEventListener('click', leave);
-el.rejoin.addEventListener('click', enterRoom);
+el.rejoin.addEventListener('click', () => {
+  room.testMode = false;
+  enterRoom();
+});
+$('btn-test').addEventListener('click', startTest);
+$('btn-test-waiting').addEventListener('click', () => {
+  room.generation++;
+  startTest();
+});
 window.addEventListener('online', () => {
   if (room.retryPending) connect(); // the network is back: do not wait for the backoff
 });

@@ -25,7 +25,7 @@ class Directory : public RoomDirectory {
     if (secret.empty()) throw ServiceError(Status::kForbidden, "not_invited", "invited only");
     return Admission{5, "hop", "Họp trực tuyến", secret, "Xã " + secret};
   }
-  void roomJoined(const Admission&) override {}
+  void roomJoined(const Admission&) override { ++presence; }
   void roomLeft(const Admission&) override {}
   Caller authenticate(const std::string& token) override {
     if (token == "tech") return Caller{3, "ky-thuat", Role::kTechnician, "s3"};
@@ -39,6 +39,7 @@ class Directory : public RoomDirectory {
   Meeting setLocked(const Caller&, MeetingId, bool) override { return {}; }
   void audit(const AuditEntry& entry) override { audits.push_back(entry); }
   std::vector<AuditEntry> audits;
+  int presence = 0;
 };
 
 class ConferenceMonitorTest : public ::testing::Test {
@@ -251,6 +252,74 @@ TEST_F(ConferenceMonitorTest, MutingItselfOrLeavingTheCompositeIsNotMissingMedia
   ASSERT_EQ(site->reasons.size(), 1u);
   EXPECT_EQ(site->reasons[0].metric, "no-audio");
   (void)a;
+}
+
+TEST_F(ConferenceMonitorTest, ATestCallIsAPrivateMeetingWhereTheRoomHearsItselfThenAReport) {
+  conf_.join(1, 3, JoinRequest{"", "", "ban-lau", /*test=*/true});
+  const auto joined = signal_.to<JoinedMsg>(1);
+  ASSERT_EQ(joined.size(), 1u);
+  const std::string code = joined[0].meeting;
+  EXPECT_EQ(code.rfind("test-", 0), 0u) << code;
+  EXPECT_EQ(joined[0].meetingTitle, "Gọi thử: Xã ban-lau");
+  EXPECT_EQ(media_.selfHearing[code], true);
+  EXPECT_EQ(media_.added.back().meeting, code);
+  EXPECT_EQ(rooms_.presence, 0);  // not presence at a meeting (the roll)
+  const ParticipantId id = joined[0].you;
+  conf_.onLocalOffer(id, "v=0");
+  conf_.answer(1, 4, "v=0 answer");
+  conf_.onLegState(id, LegState::kConnected);
+
+  TestReport report;
+  report.roundTripMs = 12;
+  report.lossPercent = 0;
+  report.kbpsIn = 950;
+  report.camera = true;
+  report.cameraWidth = 640;
+  report.cameraHeight = 360;
+  report.microphone = true;
+  report.micLevel = 0.42;
+  report.heardItself = true;
+  conf_.testReport(1, 5, report);
+  EXPECT_EQ(signal_.to<AckMsg>(1).back().requestId, RequestId(5));
+  const auto site = conf_.sites().site("test/unit:ban-lau");
+  ASSERT_TRUE(site);
+  EXPECT_EQ(site->meeting, code);
+  ASSERT_EQ(site->events.back().kind, "test-call");
+  EXPECT_EQ(site->events.back().detail,
+            "rtt 12 ms, loss 0.0 %, 950 kb/s in, camera 640x360, microphone 0.42, heard itself");
+
+  // It ends by itself: the room is told, the meeting and its self-hearing go.
+  TimerId end = 0;
+  for (TimerId t : timers_.pending()) {
+    if (timers_.timer(t).delay == std::chrono::seconds(config_.limits.testCallSeconds)) end = t;
+  }
+  ASSERT_NE(end, 0u);
+  timers_.fire(end);
+  ASSERT_EQ(signal_.to<MeetingEndedMsg>(1).size(), 1u);
+  EXPECT_EQ(signal_.to<MeetingEndedMsg>(1)[0].reason, "test-over");
+  EXPECT_EQ(conf_.participantCount(), 0u);
+  EXPECT_EQ(media_.selfHearing[code], false);
+  EXPECT_EQ(conf_.liveMeetingCount(), 0u);
+}
+
+TEST_F(ConferenceMonitorTest, TestCallsAreLimitedAndReportsBelongToThem) {
+  config_.limits.maxTestCalls = 2;
+  conf_.join(1, 1, JoinRequest{"", "", "a", true});
+  conf_.join(2, 1, JoinRequest{"", "Khách", "", true});  // a guest needs no meeting code
+  conf_.join(3, 1, JoinRequest{"", "", "c", true});
+  EXPECT_EQ(signal_.to<JoinedMsg>(1).size(), 1u);
+  EXPECT_EQ(signal_.to<JoinedMsg>(2).size(), 1u);
+  EXPECT_NE(signal_.to<JoinedMsg>(1)[0].meeting, signal_.to<JoinedMsg>(2)[0].meeting);
+  EXPECT_EQ(errorTo(3), ErrorCode::kMeetingFull);
+  conf_.leave(1, 2);
+  conf_.join(3, 2, JoinRequest{"", "", "c", true});
+  EXPECT_EQ(signal_.to<JoinedMsg>(3).size(), 1u);
+
+  joinRoom(4, "d");  // in the real meeting
+  conf_.testReport(4, 6, TestReport{});
+  EXPECT_EQ(errorTo(4), ErrorCode::kNotAllowed);
+  conf_.testReport(9, 7, TestReport{});
+  EXPECT_EQ(errorTo(9), ErrorCode::kNotJoined);
 }
 
 }  // namespace

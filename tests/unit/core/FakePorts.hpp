@@ -65,6 +65,7 @@ class FakeMediaPort : public MediaPort {
     notices[meeting] = text;
   }
   void collectStats() override { ++statsPolls; }
+  void setSelfHearing(const std::string& meeting, bool on) override { selfHearing[meeting] = on; }
 
   std::size_t callCount() const {
     return added.size() + removed.size() + answers.size() + candidates.size() + layouts.size();
@@ -78,6 +79,7 @@ class FakeMediaPort : public MediaPort {
   std::map<ParticipantId, bool> audioMuted;
   std::map<std::string, std::string> notices;
   int statsPolls = 0;
+  std::map<std::string, bool> selfHearing;
 };
 
 // Records one (connection, message) pair per recipient; a broadcast also counts as one fan-out.

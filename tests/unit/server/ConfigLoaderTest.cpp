@@ -61,7 +61,9 @@ void expectSame(const Config::Ice& a, const Config::Ice& b) {
 }
 
 void expectSame(const Config::Limits& a, const Config::Limits& b) {
-  const auto& [maxRoomsPerMeeting, answerTimeoutMs, maxNameLength] = a;
+  const auto& [maxRoomsPerMeeting, answerTimeoutMs, maxNameLength, maxTestCalls, testSeconds] = a;
+  EXPECT_EQ(maxTestCalls, b.maxTestCalls) << "limits.maxTestCalls";
+  EXPECT_EQ(testSeconds, b.testCallSeconds) << "limits.testCallSeconds";
   EXPECT_EQ(maxRoomsPerMeeting, b.maxRoomsPerMeeting) << "limits.maxRoomsPerMeeting";
   EXPECT_EQ(answerTimeoutMs, b.answerTimeoutMs) << "limits.answerTimeoutMs";
   EXPECT_EQ(maxNameLength, b.maxNameLength) << "limits.maxNameLength";

@@ -459,6 +459,34 @@ TEST(ProtocolParseErrors, StatsOutOfRange) {
   expectRefused(R"({"type":"stats","id":6,"micLevel":2})", ErrorCode::kBadField, 6);
 }
 
+TEST(ProtocolParse, TestCallsAndTheirReports) {
+  const auto room = std::get<JoinCommand>(
+      parseCommand(R"({"type":"join","room":"s3cr3t","test":true})").body).request;
+  EXPECT_TRUE(room.test);
+  EXPECT_EQ(room.room, "s3cr3t");
+  const auto guest = std::get<JoinCommand>(
+      parseCommand(R"({"type":"join","name":"Khách","test":true})").body).request;
+  EXPECT_TRUE(guest.test);
+  EXPECT_EQ(guest.meeting, "");
+  EXPECT_FALSE(std::get<JoinCommand>(
+      parseCommand(R"({"type":"join","meeting":"m","name":"A"})").body).request.test);
+  expectRefused(R"({"type":"join","id":1,"name":"A"})", ErrorCode::kMissingField, 1);
+  expectRefused(R"({"type":"join","id":2,"room":"s","test":"yes"})", ErrorCode::kMissingField, 2);
+
+  const auto r = std::get<TestReportCommand>(parseCommand(
+      R"({"type":"test-report","rttMs":12,"lossPercent":0.5,"kbpsIn":950,"kbpsOut":300,
+          "camera":true,"cameraWidth":640,"cameraHeight":360,"microphone":true,
+          "micLevel":0.42,"heardItself":true})").body).report;
+  EXPECT_EQ(r.roundTripMs, 12);
+  EXPECT_EQ(r.kbpsOut, 300);
+  EXPECT_TRUE(r.camera);
+  EXPECT_EQ(r.cameraHeight, 360);
+  EXPECT_EQ(r.micLevel, 0.42);
+  EXPECT_TRUE(r.heardItself);
+  expectRefused(R"({"type":"test-report","id":3,"lossPercent":300})", ErrorCode::kBadField, 3);
+  expectRefused(R"({"type":"test-report","id":4,"camera":1})", ErrorCode::kMissingField, 4);
+}
+
 TEST(ProtocolParse, MonitorRequests) {
   EXPECT_EQ(std::get<MonitorCommand>(parseCommand(R"({"type":"monitor","token":"t"})").body).token,
             "t");
