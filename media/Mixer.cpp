@@ -839,7 +839,12 @@ std::optional<Mixer::Stream> Mixer::buildReceiveChain(Room& room, GstPad* pad) {
   }
   if (stream) {
     // Encoded frames into the tee: a source is decoded in its view branch, only while shown.
-    chain = {makeElement("rtpvp8depay", p + "-depay"), makeElement("tee", p + "-tee")};
+    // After a lost packet the frames that follow are useless until a keyframe (a still camera
+    // may otherwise send none for minutes and its tile would stay wrong): the depayloader drops
+    // them and asks the room for one (a PLI).
+    GstElement* depay = makeElement("rtpvp8depay", p + "-depay");
+    g_object_set(depay, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
+    chain = {depay, makeElement("tee", p + "-tee")};
   } else if (media == "audio" && enc == "OPUS" && !room.audioTee) {
     GstElement* capsf = makeElement("capsfilter", p + "-caps");
     g_object_set(capsf, "caps", capsFromString(kRawAudioCaps).get(), nullptr);

@@ -229,6 +229,16 @@ void renderConference(Exposition& e, const ConferenceSample& c) {
                static_cast<std::uint64_t>(r.viewers));
     }
   }
+  e.family("mcu_sites", "gauge",
+           "Sites (rooms as the technicians' monitor sees them) by meeting and health state; "
+           "sites that dropped count as red for two minutes.");
+  static const char* kStates[] = {"green", "amber", "red"};
+  for (const auto& [meeting, counts] : c.sitesByState) {
+    for (std::size_t i = 0; i < 3; ++i) {
+      e.sample("mcu_sites", {{"meeting", meeting}, {"state", kStates[i]}},
+               static_cast<std::uint64_t>(counts[i]));
+    }
+  }
 }
 
 // ---------------------------------------------------------------- /proc

@@ -4,6 +4,7 @@
 // 0.0.4) of one scrape. Counting is one relaxed atomic increment, callable from any thread;
 // rendering is a pure function of the samples, unit-tested without a server.
 #include <array>
+#include <map>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -77,6 +78,9 @@ struct ConferenceSample {
   std::size_t roomsWaiting = 0;
   std::vector<MeetingSample> meetings;  // live meetings
   std::uint64_t joins = 0;              // Metrics::joins() as seen on the core executor
+  // Sites by meeting and health state (green, amber, red); dropped ones still held red count,
+  // so a meeting whose rooms all dropped is here while it is no longer live.
+  std::map<std::string, std::array<std::size_t, 3>> sitesByState;
 };
 struct CoreSample {
   std::size_t websocketConnections = 0;

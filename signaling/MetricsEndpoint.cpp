@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cctype>
 #include <future>
 #include <string>
@@ -40,6 +41,9 @@ CoreSample sampleCore(ServerState& state) {
           {std::to_string(r.width) + "x" + std::to_string(r.height), r.viewers, r.bytes});
     }
     c.meetings.push_back(std::move(m));
+  }
+  for (const auto& site : conference.sites().sites()) {
+    ++c.sitesByState[site.meeting][static_cast<std::size_t>(site.state)];
   }
   sample.conference = std::move(c);
   return sample;

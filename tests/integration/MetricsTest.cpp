@@ -269,6 +269,12 @@ TEST_F(MetricsTest, ThreeRoomsInDemoThenOneLeaves) {
   EXPECT_EQ(valueOr(s, "mcu_joins_total", -1), joins + 3);
   EXPECT_EQ(valueOr(s, "mcu_leaves_total", -1), leaves);
   EXPECT_GE(valueOr(s, "mcu_websocket_connections", -1), 3);
+  // Every room is a site of the meeting (joined, its media not up yet: green or amber).
+  double sites = 0;
+  for (const char* state : {"green", "amber", "red"}) {
+    sites += valueOr(s, std::string(R"(mcu_sites{meeting="demo",state=")") + state + "\"}", -100);
+  }
+  EXPECT_EQ(sites, 3) << r.body;
   // The meeting's three output rungs are there; nobody is connected, so nobody is on one.
   for (const char* rung : {"1280x720", "640x360", "320x180"}) {
     const std::string labels = std::string(R"({meeting="demo",rung=")") + rung + "\"}";

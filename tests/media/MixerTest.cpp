@@ -221,6 +221,32 @@ TEST(MixerMediaTest, AShownRoomWhoseKeyframeRequestsAreLostAppearsOnceOneGetsThr
   EXPECT_GT(commune.keyframeRequests(), 3);
 }
 
+// A still camera changes its picture while its uplink loses everything for a moment: the frame
+// with the change never arrives, and what follows only says "no change" against it. The server
+// notices the gap and asks for a keyframe (its depayloader: request-keyframe), so the new picture
+// arrives instead of the old one staying for good.
+TEST(MixerMediaTest, AfterLossOnARoomsUplinkItsTileCatchesUpWithAKeyframe) {
+  MediaHarness h(testConfig(), {.coreSeesReports = false});
+  TestPeer& viewer = h.join(1, "Tỉnh", {0x00ff00, 440});
+  TestPeer::Options still{0xff0000, 660};
+  still.keyframeDistance = 15 * 600;  // none of its own during the test
+  TestPeer& commune = h.join(2, "Xã Y Tý", still);
+  const core::ParticipantId id = h.participantId(2);
+  ASSERT_TRUE(waitFor([&] { return viewer.framesReceived() > 0; }, 45s));
+  h.onStrand([&] { h.media().setLayout("demo", {{id, "", {0, 0, 640, 360}}}); });
+  const std::vector<Spot> red = {{100, 100, Hue::kRed}, {540, 260, Hue::kRed}};
+  ASSERT_TRUE(waitFor([&] { return shows(viewer, red); }, 30s)) << dump(viewer, "before-loss");
+  const int requests = commune.keyframeRequests();
+  commune.setSendBlocked(true);
+  commune.setColour(0x0000ff);
+  const int before = viewer.framesReceived();
+  ASSERT_TRUE(waitFor([&] { return viewer.framesReceived() > before + 8; }));  // ~0.5 s lost
+  commune.setSendBlocked(false);
+  const std::vector<Spot> blue = {{100, 100, Hue::kBlue}, {540, 260, Hue::kBlue}};
+  EXPECT_TRUE(waitFor([&] { return shows(viewer, blue); }, 20s)) << dump(viewer, "after-loss");
+  EXPECT_GT(commune.keyframeRequests(), requests);
+}
+
 TEST(MixerMediaTest, AnEndedMeetingLeavesNoElementsOrThreadsBehind) {
   MediaHarness h(testConfig());
   const int idle = threadCount();

@@ -234,6 +234,13 @@ void TestPeer::stopShare() {
   if (shareValve_) g_object_set(shareValve_, "drop", TRUE, nullptr);
 }
 
+void TestPeer::setColour(std::uint32_t colour) {
+  if (GstElement* vsrc = gst_bin_get_by_name(GST_BIN(pipeline_), "vsrc")) {
+    g_object_set(vsrc, "foreground-color", guint(0xff000000u | colour), nullptr);
+    gst_object_unref(vsrc);
+  }
+}
+
 void TestPeer::setToneVolume(double volume) {
   if (tone_) g_object_set(tone_, "volume", volume, nullptr);
 }
@@ -251,7 +258,19 @@ void TestPeer::stop() {
 // webrtcbin's nicesrc is made when the offer is applied: hook what it receives.
 void TestPeer::onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer data) {
   GstElementFactory* f = gst_element_get_factory(element);
-  if (!f || std::string(GST_OBJECT_NAME(f)) != "nicesrc") return;
+  const std::string factory = f ? GST_OBJECT_NAME(f) : "";
+  if (factory == "nicesink") {
+    GstPad* sink = gst_element_get_static_pad(element, "sink");
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER,
+                      [](GstPad*, GstPadProbeInfo*, gpointer d) {
+                        return static_cast<TestPeer*>(d)->sendBlocked_ ? GST_PAD_PROBE_DROP
+                                                                        : GST_PAD_PROBE_OK;
+                      },
+                      data, nullptr);
+    gst_object_unref(sink);
+    return;
+  }
+  if (factory != "nicesrc") return;
   GstPad* src = gst_element_get_static_pad(element, "src");
   gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, &TestPeer::onNetworkPacket, data, nullptr);
   gst_object_unref(src);

@@ -87,6 +87,10 @@ class TestPeer {
   // The microphone stops (false) or starts (true) sending packets at all, like a room whose
   // sound card died.
   void setAudioSending(bool sending) { audioSending_ = sending; }
+  // Everything it sends is lost on the way (true) until false: a burst of loss on its uplink.
+  void setSendBlocked(bool blocked) { sendBlocked_ = blocked; }
+  // The camera's colour from now on (0xRRGGBB).
+  void setColour(std::uint32_t colour);
 
   const std::string& name() const { return name_; }
   int framesReceived() const { return frames_; }
@@ -129,6 +133,7 @@ class TestPeer {
   std::atomic<unsigned> lossSeed_{12345};
   std::atomic<int> rtcpDelayMs_{0};
   std::atomic<bool> audioSending_{true};
+  std::atomic<bool> sendBlocked_{false};
   std::atomic<int> micLevel_{127};       // RFC 6464 level of the last 20 ms sent
   std::atomic<int> audioLevelExtId_{0};  // the offer's ssrc-audio-level id, 0 if none
   std::atomic<std::size_t> audioSamples_{0};

@@ -90,6 +90,7 @@ CoreSample someCore() {
   c.joins = 9;
   c.meetings = {{"demo", 3, 1, {{"1280x720", 2, 500000}, {"320x180", 1, 40000}}},
                 {"tinh-2026", 2, 2, {}}};
+  c.sitesByState = {{"demo", {2, 0, 1}}, {"tinh-2026", {1, 1, 0}}};
   core.conference = c;
   return core;
 }
@@ -132,6 +133,7 @@ TEST(MetricsRenderTest, EveryFamilyHasHelpAndTheRightType) {
       {"mcu_meeting_rooms_media_connected", "gauge"},
       {"mcu_video_encoded_bytes_total", "counter"},
       {"mcu_video_rung_viewers", "gauge"},
+      {"mcu_sites", "gauge"},
   };
   EXPECT_EQ(s.types, want);
   EXPECT_EQ(s.value("process_cpu_seconds_total"), 1.25);
@@ -157,6 +159,10 @@ TEST(MetricsRenderTest, ConferenceNumbersPerNodeAndPerMeeting) {
   EXPECT_EQ(s.value(R"(mcu_video_encoded_bytes_total{meeting="demo",rung="320x180"})"), 40000);
   EXPECT_EQ(s.value(R"(mcu_video_rung_viewers{meeting="demo",rung="1280x720"})"), 2);
   EXPECT_EQ(s.value(R"(mcu_video_rung_viewers{meeting="demo",rung="320x180"})"), 1);
+  EXPECT_EQ(s.value(R"(mcu_sites{meeting="demo",state="green"})"), 2);
+  EXPECT_EQ(s.value(R"(mcu_sites{meeting="demo",state="amber"})"), 0);
+  EXPECT_EQ(s.value(R"(mcu_sites{meeting="demo",state="red"})"), 1);
+  EXPECT_EQ(s.value(R"(mcu_sites{meeting="tinh-2026",state="amber"})"), 1);
   // Every room that joined is in a meeting or has left.
   EXPECT_EQ(s.value("mcu_joins_total"), 9);
   EXPECT_EQ(s.value("mcu_leaves_total"), 4);
