@@ -209,19 +209,21 @@ CommandBody parseControl(const Fields& f) {
   return ControlCommand{std::move(r)};
 }
 
-// Every field optional; numbers must be finite and within what a browser can report.
+// An optional number in 0..max (absent or null: none); a browser's measurement, so never
+// negative, infinite or absurd.
+std::optional<double> measurement(const Fields& f, const char* name, double max) {
+  const json* v = f.find(name);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_number()) f.fail(ErrorCode::kMissingField, std::string(name) + " must be a number");
+  const double d = v->get<double>();
+  if (!(d >= 0 && d <= max)) f.fail(ErrorCode::kBadField, std::string(name) + " is out of range");
+  return d;
+}
+
+// Every field optional; numbers must be within what a browser can report.
 CommandBody parseStats(const Fields& f) {
   core::ClientStats c;
-  auto number = [&](const char* name, double max) -> std::optional<double> {
-    const json* v = f.find(name);
-    if (!v || v->is_null()) return std::nullopt;
-    if (!v->is_number()) f.fail(ErrorCode::kMissingField, std::string(name) + " must be a number");
-    const double d = v->get<double>();
-    if (!(d >= 0 && d <= max)) {
-      f.fail(ErrorCode::kBadField, std::string(name) + " is out of range");
-    }
-    return d;
-  };
+  auto number = [&](const char* name, double max) { return measurement(f, name, max); };
   auto size = [&](const char* name) { return int(number(name, 16384).value_or(0)); };
   c.roundTripMs = number("rttMs", 600'000);
   c.lossInPercent = number("lossInPercent", 100);
@@ -244,14 +246,7 @@ CommandBody parseStats(const Fields& f) {
 
 CommandBody parseTestReport(const Fields& f) {
   core::TestReport r;
-  auto number = [&](const char* name, double max) -> std::optional<double> {
-    const json* v = f.find(name);
-    if (!v || v->is_null()) return std::nullopt;
-    if (!v->is_number()) f.fail(ErrorCode::kMissingField, std::string(name) + " must be a number");
-    const double d = v->get<double>();
-    if (!(d >= 0 && d <= max)) f.fail(ErrorCode::kBadField, std::string(name) + " is out of range");
-    return d;
-  };
+  auto number = [&](const char* name, double max) { return measurement(f, name, max); };
   auto flag = [&](const char* name) {
     const json* v = f.find(name);
     if (!v) return false;
