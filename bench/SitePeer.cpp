@@ -134,7 +134,7 @@ SitePeer::~SitePeer() {
 
 void SitePeer::start() {
   bin_ = gst_bin_new(("site-" + options_.name).c_str());
-  webrtc_ = testing::makeLoopbackWebrtcbin("site-webrtc");
+  webrtc_ = testing::makeLoopbackWebrtcbin("site-webrtc", options_.localAddress);
   gst_bin_add(GST_BIN(bin_), webrtc_);
 
   addSendChains();

@@ -70,6 +70,7 @@ class SitePeer {
     Source source = Source::kShared;
     bool decode = false;  // decode the composite and the mix
     bool detect = false;  // look for the probe's flashes and clicks (implies decode)
+    std::string localAddress = "127.0.0.1";  // where its ICE agent gathers
   };
   struct Callbacks {
     std::function<void(const std::string& sdp)> answer;

@@ -49,6 +49,9 @@ constexpr auto kMatchWindow =
 
 struct Args {
   int port = 0;
+  std::string host = "127.0.0.1";  // the server's address (another test host: its veth address)
+  std::string localAddress = "127.0.0.1";  // where the sites' ICE agents gather
+  std::string namePrefix = "bench-";       // sites are named PREFIX1, PREFIX2, ...
   int rooms = 2;
   std::string meeting = "demo";
   double seconds = 30;  // 0: hold until SIGINT/SIGTERM
@@ -67,7 +70,8 @@ struct Args {
 void usage() {
   std::fprintf(
       stderr,
-      "usage: mcu-loadgen --port P [--rooms N] [--meeting CODE] [--seconds S]\n"
+      "usage: mcu-loadgen --port P [--host ADDR] [--local-address ADDR] [--name-prefix P]\n"
+      "                   [--rooms N] [--meeting CODE] [--seconds S]\n"
       "                   [--ready-timeout S] [--stagger MS] [--decode] [--decode-sites K]\n"
       "                   [--size WxH] [--fps F] [--kbps K] [--latency-trials T]\n"
       "                   [--trial-interval S] [--join-trials J] [--until-marked] [--threads T]\n"
@@ -90,6 +94,12 @@ bool parseArgs(int argc, char** argv, Args& a) {
     if (!v) return false;
     if (k == "--port")
       a.port = std::atoi(v);
+    else if (k == "--host")
+      a.host = v;
+    else if (k == "--local-address")
+      a.localAddress = v;
+    else if (k == "--name-prefix")
+      a.namePrefix = v;
     else if (k == "--rooms")
       a.rooms = std::atoi(v);
     else if (k == "--meeting")
@@ -150,7 +160,7 @@ class Site {
     attempted_ = true;
     try {
       peer_.start();
-      ws_.connect(std::uint16_t(args_.port));
+      ws_.connect(std::uint16_t(args_.port), std::chrono::seconds(10), "/ws", args_.host);
       joinedAt_ = Clock::now();
       ws_.sendText(json{
           {"type", "join"},
@@ -266,7 +276,8 @@ using Sites = std::vector<std::unique_ptr<Site>>;
 // whatever the number of sites.
 SitePeer::Options siteOptions(int index, const Args& args) {
   SitePeer::Options o;
-  o.name = "bench-" + std::to_string(index + 1);
+  o.name = args.namePrefix + std::to_string(index + 1);
+  o.localAddress = args.localAddress;
   const int special = args.latencyTrials > 0 ? 2 : 0;
   if (special && index == 0) o.source = SitePeer::Source::kProbe;
   if (special && index == 1) o.detect = true;

@@ -12,7 +12,10 @@
 
 namespace mcu::testing {
 
-inline GstElement* makeLoopbackWebrtcbin(const std::string& name) {
+// `address`: the one local address libnice gathers on (a test host in another network namespace
+// passes its veth address).
+inline GstElement* makeLoopbackWebrtcbin(const std::string& name,
+                                         const std::string& address = "127.0.0.1") {
   GstElement* webrtc = gst_element_factory_make("webrtcbin", name.c_str());
   if (!webrtc) throw std::runtime_error("missing element webrtcbin");
   g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50u,
@@ -23,7 +26,7 @@ inline GstElement* makeLoopbackWebrtcbin(const std::string& name) {
   g_object_get(ice, "agent", &agent, nullptr);
   NiceAddress addr;
   nice_address_init(&addr);
-  nice_address_set_from_string(&addr, "127.0.0.1");
+  nice_address_set_from_string(&addr, address.c_str());
   nice_agent_add_local_address(agent, &addr);
   g_object_unref(agent);
   gst_object_unref(ice);

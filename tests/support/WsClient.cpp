@@ -58,11 +58,11 @@ void await(net::io_context& io, const StepPtr& step, Clock::time_point deadline,
 
 // TCP connect + TLS handshake (SNI localhost, no verification) on an unconnected stream.
 void connectTls(net::io_context& io, TlsStream& stream, std::uint16_t port,
-                Clock::time_point deadline) {
+                Clock::time_point deadline, const std::string& host = "127.0.0.1") {
   auto& tcp = beast::get_lowest_layer(stream);
   tcp.expires_at(deadline);
   auto connected = std::make_shared<Step>();
-  tcp.async_connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+  tcp.async_connect(net::ip::tcp::endpoint(net::ip::make_address(host), port),
                     completes(connected));
   await(io, connected, deadline, "connect");
   SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
@@ -128,10 +128,10 @@ WsClient::WsClient() : impl_(std::make_unique<Impl>()) {}
 WsClient::~WsClient() = default;
 
 void WsClient::connect(std::uint16_t port, std::chrono::milliseconds timeout,
-                       const std::string& target) {
+                       const std::string& target, const std::string& host) {
   const auto deadline = Clock::now() + timeout;
   auto& ws = impl_->ws.emplace(impl_->io, impl_->tls);
-  connectTls(impl_->io, ws.next_layer(), port, deadline);
+  connectTls(impl_->io, ws.next_layer(), port, deadline, host);
   ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
   auto upgraded = std::make_shared<Step>();
   ws.async_handshake("localhost:" + std::to_string(port), target, completes(upgraded));

@@ -22,9 +22,10 @@ class WsClient {
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
-  // TCP + TLS + WebSocket handshake to 127.0.0.1:port. Throws std::runtime_error on failure.
+  // TCP + TLS + WebSocket handshake to host:port (an IPv4 address). Throws std::runtime_error
+  // on failure.
   void connect(std::uint16_t port, std::chrono::milliseconds timeout = 10s,
-               const std::string& target = "/ws");
+               const std::string& target = "/ws", const std::string& host = "127.0.0.1");
 
   // Both throw std::runtime_error when the frame cannot be written within the timeout.
   void sendText(const std::string& text, std::chrono::milliseconds timeout = 10s);
