@@ -7,8 +7,8 @@
 #include <net/if.h>
 
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 #include "media/Mixer.hpp"

@@ -4,11 +4,11 @@
 // 0.0.4) of one scrape. Counting is one relaxed atomic increment, callable from any thread;
 // rendering is a pure function of the samples, unit-tested without a server.
 #include <array>
-#include <map>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>

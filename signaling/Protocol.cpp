@@ -95,8 +95,8 @@ CommandBody parseJoin(const Fields& f) {
                                          std::move(room), test}};
   }
   // A guest's test call needs no meeting code.
-  return JoinCommand{core::JoinRequest{test ? f.optionalString("meeting") : f.string("meeting"),
-                                       f.string("name"), {}, test}};
+  return JoinCommand{core::JoinRequest{
+      test ? f.optionalString("meeting") : f.string("meeting"), f.string("name"), {}, test}};
 }
 
 CommandBody parseAnswer(const Fields& f) {
@@ -250,7 +250,8 @@ CommandBody parseTestReport(const Fields& f) {
   auto flag = [&](const char* name) {
     const json* v = f.find(name);
     if (!v) return false;
-    if (!v->is_boolean()) f.fail(ErrorCode::kMissingField, std::string(name) + " must be a boolean");
+    if (!v->is_boolean())
+      f.fail(ErrorCode::kMissingField, std::string(name) + " must be a boolean");
     return v->get<bool>();
   };
   r.roundTripMs = number("rttMs", 600'000);

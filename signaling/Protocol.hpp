@@ -57,11 +57,10 @@ struct MonitorActionCommand {
   core::MonitorAction action = core::MonitorAction::kReconnect;
 };
 
-using CommandBody =
-    std::variant<JoinCommand, AnswerCommand, CandidateCommand, MuteCommand, LeaveCommand,
-                 PingCommand, HandCommand, RollCallAnswerCommand, ChairCommand, ControlCommand,
-                 StatsCommand, MonitorCommand, MonitorSiteCommand, MonitorActionCommand,
-                 TestReportCommand>;
+using CommandBody = std::variant<JoinCommand, AnswerCommand, CandidateCommand, MuteCommand,
+                                 LeaveCommand, PingCommand, HandCommand, RollCallAnswerCommand,
+                                 ChairCommand, ControlCommand, StatsCommand, MonitorCommand,
+                                 MonitorSiteCommand, MonitorActionCommand, TestReportCommand>;
 
 struct Command {
   core::RequestId id;

@@ -56,9 +56,8 @@ class Conference : public MediaEvents {
   void monitorAction(ConnectionId conn, RequestId req, const std::string& site,
                      MonitorAction action);
   // Called with every site event (joined, went red, ...), for the server's log.
-  using SiteEventListener =
-      std::function<void(const std::string& meeting, const std::string& site,
-                         const std::string& name, const SiteEvent& event)>;
+  using SiteEventListener = std::function<void(const std::string& meeting, const std::string& site,
+                                               const std::string& name, const SiteEvent& event)>;
   void setSiteEventListener(SiteEventListener listener) { siteEvents_ = std::move(listener); }
   const SiteMonitor& sites() const { return monitor_; }
 

@@ -147,8 +147,8 @@ void Conference::armTestEnd(LiveMeeting& meeting) {
   if (meeting.testTimer) return;
   std::weak_ptr<bool> alive = alive_;
   const std::string code = meeting.code;
-  meeting.testTimer = timers_.schedule(
-      std::chrono::seconds(config_.limits.testCallSeconds), [this, alive, code] {
+  meeting.testTimer =
+      timers_.schedule(std::chrono::seconds(config_.limits.testCallSeconds), [this, alive, code] {
         if (alive.expired() || !*alive.lock()) return;
         auto it = meetings_.find(code);
         if (it == meetings_.end()) return;
@@ -177,12 +177,12 @@ void Conference::testReport(ConnectionId conn, RequestId req, const TestReport& 
 void Conference::ensureMonitorTick() {
   if (monitorTimer_) return;
   std::weak_ptr<bool> alive = alive_;
-  monitorTimer_ = timers_.schedule(std::chrono::milliseconds(config_.monitor.intervalMs),
-                                   [this, alive] {
-                                     if (alive.expired() || !*alive.lock()) return;
-                                     monitorTimer_.reset();
-                                     monitorTick();
-                                   });
+  monitorTimer_ =
+      timers_.schedule(std::chrono::milliseconds(config_.monitor.intervalMs), [this, alive] {
+        if (alive.expired() || !*alive.lock()) return;
+        monitorTimer_.reset();
+        monitorTick();
+      });
 }
 
 void Conference::monitorTick() {

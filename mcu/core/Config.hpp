@@ -63,8 +63,8 @@ struct Config {
     int maxRoomsPerMeeting = 200;
     int answerTimeoutMs = 15000;
     int maxNameLength = 64;
-    int maxTestCalls = 4;       // test calls at the same time (each is a small meeting)
-    int testCallSeconds = 60;   // a test call ends by itself after this long
+    int maxTestCalls = 4;      // test calls at the same time (each is a small meeting)
+    int testCallSeconds = 60;  // a test call ends by itself after this long
   } limits;
   struct Org {
     // The organisation tree seeded into the store on first start (JSON or CSV).

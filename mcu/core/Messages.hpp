@@ -14,7 +14,6 @@
 
 namespace mcu::core {
 
-
 struct RosterEntry {
   ParticipantId id;
   std::string name;

@@ -46,19 +46,19 @@ class SlowSiteHost {
  public:
   SlowSiteHost() {
     teardown();
-    ok_ = sh(std::string("ip netns add ") + kNs) == 0 &&
-          sh(std::string("ip link add ") + kServerSide + " type veth peer name " + kSiteSide) ==
-              0 &&
-          sh(std::string("ip link set ") + kSiteSide + " netns " + kNs) == 0 &&
-          sh(std::string("ip addr add ") + kServerAddress + "/24 dev " + kServerSide) == 0 &&
-          sh(std::string("ip link set ") + kServerSide + " up") == 0 &&
-          sh(std::string("ip netns exec ") + kNs + " ip addr add " + kSiteAddress + "/24 dev " +
-             kSiteSide) == 0 &&
-          sh(std::string("ip netns exec ") + kNs + " ip link set " + kSiteSide + " up") == 0 &&
-          sh(std::string("ip netns exec ") + kNs + " ip link set lo up") == 0 &&
-          // What the server sends the site: 300 kbit/s, a short queue.
-          sh(std::string("tc qdisc add dev ") + kServerSide +
-             " root tbf rate 300kbit burst 16kb latency 100ms") == 0;
+    ok_ =
+        sh(std::string("ip netns add ") + kNs) == 0 &&
+        sh(std::string("ip link add ") + kServerSide + " type veth peer name " + kSiteSide) == 0 &&
+        sh(std::string("ip link set ") + kSiteSide + " netns " + kNs) == 0 &&
+        sh(std::string("ip addr add ") + kServerAddress + "/24 dev " + kServerSide) == 0 &&
+        sh(std::string("ip link set ") + kServerSide + " up") == 0 &&
+        sh(std::string("ip netns exec ") + kNs + " ip addr add " + kSiteAddress + "/24 dev " +
+           kSiteSide) == 0 &&
+        sh(std::string("ip netns exec ") + kNs + " ip link set " + kSiteSide + " up") == 0 &&
+        sh(std::string("ip netns exec ") + kNs + " ip link set lo up") == 0 &&
+        // What the server sends the site: 300 kbit/s, a short queue.
+        sh(std::string("tc qdisc add dev ") + kServerSide +
+           " root tbf rate 300kbit burst 16kb latency 100ms") == 0;
   }
   ~SlowSiteHost() { teardown(); }
   bool ok() const { return ok_; }
@@ -125,11 +125,12 @@ TEST(SlowLinkTest, ASiteBehindASlowLinkSettlesOnTheSmallRungWhileAGoodOneKeepsTh
   ServerProcess server;
   // After the veth is up: the server gathers ICE candidates on it.
   const std::uint16_t port =
-      server.start(MCU_SERVER_BINARY, {"--port", "0", "--state-dir", dir + "/state",
-                                       "--web-root", MCU_WEB_ROOT, "--org-file", MCU_ORG_FILE});
+      server.start(MCU_SERVER_BINARY, {"--port", "0", "--state-dir", dir + "/state", "--web-root",
+                                       MCU_WEB_ROOT, "--org-file", MCU_ORG_FILE});
   const std::string portText = std::to_string(port);
-  const std::vector<std::string> site = {MCU_LOADGEN_BINARY, "--port", portText, "--rooms", "1",
-                                         "--seconds", "0", "--ready-timeout", "600"};
+  const std::vector<std::string> site = {
+      MCU_LOADGEN_BINARY, "--port", portText,          "--rooms", "1",
+      "--seconds",        "0",      "--ready-timeout", "600"};
   std::vector<std::string> fast = site;
   fast.insert(fast.end(), {"--name-prefix", "good-"});
   Child good(fast);

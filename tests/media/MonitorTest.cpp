@@ -30,8 +30,8 @@ bool hasReason(const core::SiteView& v, const std::string& metric, core::Health 
 
 std::string describe(const std::optional<core::SiteView>& v) {
   if (!v) return "no site";
-  std::string out = std::string(core::healthName(v->state)) + " [" +
-                    core::describeReasons(v->reasons) + "]";
+  std::string out =
+      std::string(core::healthName(v->state)) + " [" + core::describeReasons(v->reasons) + "]";
   if (v->latest) {
     out += " in " + std::to_string(int(v->latest->kbpsIn)) + " kb/s, out " +
            std::to_string(int(v->latest->kbpsOut)) + " kb/s";
@@ -118,7 +118,8 @@ TEST(MonitorMediaTest, ASiteThatStopsSendingAudioIsFlaggedAndClearsWhenItSendsAg
 TEST(MonitorMediaTest, ATestCallSendsTheRoomItsOwnPictureAndSound) {
   MediaHarness h(monitorConfig());
   TestPeer& inMeeting = h.join(1, "Tỉnh", {0xff0000, 440});
-  TestPeer& tester = h.join(2, "Xã Y Tý", {0x00ff00, 660}, core::JoinRequest{"", "Xã Y Tý", {}, true});
+  TestPeer& tester =
+      h.join(2, "Xã Y Tý", {0x00ff00, 660}, core::JoinRequest{"", "Xã Y Tý", {}, true});
   const std::vector<Spot> green = {{320, 170, Hue::kGreen}};
   EXPECT_TRUE(waitFor([&] { return shows(tester, green); }, 45s)) << dump(tester, "test-call");
   EXPECT_TRUE(waitFor([&] { return tester.toneLevel(660).value_or(0) > 0.05; }, 30s))

@@ -261,12 +261,12 @@ void TestPeer::onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer da
   const std::string factory = f ? GST_OBJECT_NAME(f) : "";
   if (factory == "nicesink") {
     GstPad* sink = gst_element_get_static_pad(element, "sink");
-    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER,
-                      [](GstPad*, GstPadProbeInfo*, gpointer d) {
-                        return static_cast<TestPeer*>(d)->sendBlocked_ ? GST_PAD_PROBE_DROP
-                                                                        : GST_PAD_PROBE_OK;
-                      },
-                      data, nullptr);
+    gst_pad_add_probe(
+        sink, GST_PAD_PROBE_TYPE_BUFFER,
+        [](GstPad*, GstPadProbeInfo*, gpointer d) {
+          return static_cast<TestPeer*>(d)->sendBlocked_ ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+        },
+        data, nullptr);
     gst_object_unref(sink);
     return;
   }

@@ -53,9 +53,9 @@ class ConferenceMonitorTest : public ::testing::Test {
   std::vector<std::pair<std::string, SiteEvent>> logged_;
 
   void SetUp() override {
-    conf_.setSiteEventListener(
-        [this](const std::string&, const std::string& site, const std::string&,
-               const SiteEvent& e) { logged_.emplace_back(site, e); });
+    conf_.setSiteEventListener([this](const std::string&, const std::string& site,
+                                      const std::string&,
+                                      const SiteEvent& e) { logged_.emplace_back(site, e); });
   }
   ParticipantId joinRoom(ConnectionId conn, const std::string& unit) {
     conf_.join(conn, 1, JoinRequest{"", "", unit});

@@ -19,9 +19,8 @@ class SiteHealthTest : public ::testing::Test {
   }
   // One 2 s interval: the counters grow as a healthy site's do, with `lossPercent` of its
   // packets lost and the given round trip and jitter; then the tick.
-  std::vector<std::pair<std::string, SiteEvent>> interval(double lossPercent = 0,
-                                                          double rttMs = 20, double jitterMs = 4,
-                                                          bool audio = true) {
+  std::vector<std::pair<std::string, SiteEvent>> interval(double lossPercent = 0, double rttMs = 20,
+                                                          double jitterMs = 4, bool audio = true) {
     now += 2000;
     const std::uint64_t packets = 300;
     const auto lost = std::uint64_t(packets * lossPercent / 100.0);

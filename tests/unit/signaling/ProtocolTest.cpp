@@ -460,23 +460,30 @@ TEST(ProtocolParseErrors, StatsOutOfRange) {
 }
 
 TEST(ProtocolParse, TestCallsAndTheirReports) {
-  const auto room = std::get<JoinCommand>(
-      parseCommand(R"({"type":"join","room":"s3cr3t","test":true})").body).request;
+  const auto room =
+      std::get<JoinCommand>(parseCommand(R"({"type":"join","room":"s3cr3t","test":true})").body)
+          .request;
   EXPECT_TRUE(room.test);
   EXPECT_EQ(room.room, "s3cr3t");
-  const auto guest = std::get<JoinCommand>(
-      parseCommand(R"({"type":"join","name":"Khách","test":true})").body).request;
+  const auto guest =
+      std::get<JoinCommand>(parseCommand(R"({"type":"join","name":"Khách","test":true})").body)
+          .request;
   EXPECT_TRUE(guest.test);
   EXPECT_EQ(guest.meeting, "");
-  EXPECT_FALSE(std::get<JoinCommand>(
-      parseCommand(R"({"type":"join","meeting":"m","name":"A"})").body).request.test);
+  EXPECT_FALSE(
+      std::get<JoinCommand>(parseCommand(R"({"type":"join","meeting":"m","name":"A"})").body)
+          .request.test);
   expectRefused(R"({"type":"join","id":1,"name":"A"})", ErrorCode::kMissingField, 1);
   expectRefused(R"({"type":"join","id":2,"room":"s","test":"yes"})", ErrorCode::kMissingField, 2);
 
-  const auto r = std::get<TestReportCommand>(parseCommand(
-      R"({"type":"test-report","rttMs":12,"lossPercent":0.5,"kbpsIn":950,"kbpsOut":300,
+  const auto r =
+      std::get<TestReportCommand>(
+          parseCommand(
+              R"({"type":"test-report","rttMs":12,"lossPercent":0.5,"kbpsIn":950,"kbpsOut":300,
           "camera":true,"cameraWidth":640,"cameraHeight":360,"microphone":true,
-          "micLevel":0.42,"heardItself":true})").body).report;
+          "micLevel":0.42,"heardItself":true})")
+              .body)
+          .report;
   EXPECT_EQ(r.roundTripMs, 12);
   EXPECT_EQ(r.kbpsOut, 300);
   EXPECT_TRUE(r.camera);
@@ -521,8 +528,8 @@ TEST(ProtocolSerialize, MonitorMessages) {
   s.kbpsIn = 800;
   s.lossPercent = 5;
   v.latest = s;
-  const json state = json::parse(serialize(core::MonitorStateMsg{
-      1000, 1'700'000'000'000, {{"hop", "Họp", {v}}}}));
+  const json state =
+      json::parse(serialize(core::MonitorStateMsg{1000, 1'700'000'000'000, {{"hop", "Họp", {v}}}}));
   EXPECT_EQ(state["type"], "monitor-state");
   EXPECT_EQ(state["at"], 1'700'000'001'000);
   const json& site = state["meetings"][0]["sites"][0];
@@ -543,8 +550,8 @@ TEST(ProtocolSerialize, MonitorMessages) {
   EXPECT_EQ(one["site"]["events"][0],
             json::parse(R"({"at":2010,"kind":"red","detail":"loss 5.0 %"})"));
 
-  const json joined = json::parse(serialize(
-      core::MonitorJoinedMsg{1, "technician", 2000, core::HealthThresholds{}}));
+  const json joined = json::parse(
+      serialize(core::MonitorJoinedMsg{1, "technician", 2000, core::HealthThresholds{}}));
   EXPECT_EQ(joined["thresholds"]["lossPercent"], 1.0);
   EXPECT_EQ(joined["intervalMs"], 2000);
   EXPECT_EQ(json::parse(serialize(core::ReconnectMsg{})), json({{"type", "reconnect"}}));
