@@ -146,18 +146,19 @@ void SiteMonitor::expect(const ParticipantId& participant, bool audioMuted, bool
   site->videoWanted = videoWanted;
 }
 
+const LegStats* SiteMonitor::lastReading(const Site& site) {
+  if (site.current) return &site.current->stats;
+  return site.previous ? &site.previous->stats : nullptr;
+}
+
 void SiteMonitor::legStats(const ParticipantId& participant, const LegStats& stats,
                            std::int64_t nowMs) {
   Site* site = byParticipant(participant);
   if (!site) return;
-  const LegStats* last = site->current ? &site->current->stats
-                                       : (site->previous ? &site->previous->stats : nullptr);
-  if (!last || stats.audioBytesIn > last->audioBytesIn) {
-    if (stats.audioBytesIn > 0) site->audioFlowAtMs = nowMs;
-  }
-  if (!last || stats.videoBytesIn > last->videoBytesIn) {
-    if (stats.videoBytesIn > 0) site->videoFlowAtMs = nowMs;
-  }
+  // Its media flows while its byte counts grow (from zero, for the first reading).
+  const LegStats* last = lastReading(*site);
+  if (stats.audioBytesIn > (last ? last->audioBytesIn : 0)) site->audioFlowAtMs = nowMs;
+  if (stats.videoBytesIn > (last ? last->videoBytesIn : 0)) site->videoFlowAtMs = nowMs;
   if (!site->previous) {
     site->previous = Reading{nowMs, stats};
   } else {
@@ -205,8 +206,8 @@ SiteSample SiteMonitor::sample(Site& site, std::int64_t nowMs) const {
     const LegStats& b = site.current->stats;
     const double ms = double(site.current->atMs - site.previous->atMs);
     auto grew = [](std::uint64_t from, std::uint64_t to) { return to > from ? to - from : 0; };
-    s.kbpsIn = double(grew(a.audioBytesIn + a.videoBytesIn, b.audioBytesIn + b.videoBytesIn)) *
-               8.0 / ms;
+    s.kbpsIn =
+        double(grew(a.audioBytesIn + a.videoBytesIn, b.audioBytesIn + b.videoBytesIn)) * 8.0 / ms;
     s.kbpsOut = double(grew(a.bytesOut, b.bytesOut)) * 8.0 / ms;
     const double received = double(grew(a.packetsIn, b.packetsIn));
     const double lost = std::max(0.0, double(b.packetsLostIn - a.packetsLostIn));
@@ -313,8 +314,7 @@ SiteView SiteMonitor::view(const Site& site, bool withHistory) const {
   v.state = site.state;
   v.reasons = site.reasons;
   if (!site.history.empty()) v.latest = site.history.back();
-  const LegStats* last = site.current ? &site.current->stats
-                                      : (site.previous ? &site.previous->stats : nullptr);
+  const LegStats* last = lastReading(site);
   if (last) {
     v.rung = last->rung;
     v.candidateType = last->candidateType;

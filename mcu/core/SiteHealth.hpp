@@ -40,7 +40,7 @@ struct LegStats {
   std::uint64_t videoBytesIn = 0;  // camera and shared screen
   std::uint64_t packetsIn = 0;
   std::int64_t packetsLostIn = 0;
-  std::uint64_t bytesOut = 0;  // what we send the room
+  std::uint64_t bytesOut = 0;            // what we send the room
   std::optional<double> jitterInMs;      // of its audio, as we measure it
   std::optional<double> roundTripMs;     // from its receiver reports
   std::optional<double> lossOutPercent;  // what it reports losing of what we send
@@ -90,7 +90,7 @@ struct HealthReason {
 
 struct SiteEvent {
   std::int64_t atMs = 0;
-  std::string kind;    // joined | left | dropped | reconnected | amber | red | recovered | test-call
+  std::string kind;  // joined | left | dropped | reconnected | amber | red | recovered | test-call
   std::string detail;  // e.g. "loss 5.0 %, delay 80 ms"
   bool operator==(const SiteEvent&) const = default;
 };
@@ -134,11 +134,10 @@ class SiteMonitor {
   void legState(const ParticipantId& participant, LegState state, std::int64_t nowMs);
   // What the room is expected to send: nothing is missing while it muted itself (or, for video,
   // while its camera is off the composite and it was told not to send it).
-  void expect(const ParticipantId& participant, bool audioMuted, bool videoMuted,
-              bool videoWanted, std::int64_t nowMs);
+  void expect(const ParticipantId& participant, bool audioMuted, bool videoMuted, bool videoWanted,
+              std::int64_t nowMs);
   void legStats(const ParticipantId& participant, const LegStats& stats, std::int64_t nowMs);
-  void clientStats(const ParticipantId& participant, const ClientStats& stats,
-                   std::int64_t nowMs);
+  void clientStats(const ParticipantId& participant, const ClientStats& stats, std::int64_t nowMs);
   void audioLevel(const ParticipantId& participant, int level);
   // A test call's result, in the site's event log.
   void note(const ParticipantId& participant, const std::string& kind, const std::string& detail,
@@ -197,6 +196,8 @@ class SiteMonitor {
   };
 
   Site* byParticipant(const ParticipantId& participant);
+  // The newest statistics the media layer gave for the site, if any.
+  static const LegStats* lastReading(const Site& site);
   void addEvent(Site& site, std::int64_t atMs, std::string kind, std::string detail);
   SiteSample sample(Site& site, std::int64_t nowMs) const;
   std::vector<HealthReason> evaluate(const Site& site, const SiteSample& sample,
