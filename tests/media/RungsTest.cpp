@@ -59,5 +59,50 @@ TEST(RungsMediaTest, AViewerOnALossyLinkMovesToTheSmallRungWhileTheOthersKeepThe
   for (core::ConnectionId conn : {1, 2}) EXPECT_TRUE(h.errorsTo(conn).empty());
 }
 
+// A room joining a running meeting gets its first picture from a keyframe its join asks of its
+// rung's encoder, not from the next periodic one (a minute away here), and attaching its leg to
+// the shared encoder does not stall the pictures everyone else receives.
+TEST(RungsMediaTest, AViewerJoiningMidMeetingGetsAPictureAtOnceWithoutFreezingTheOthers) {
+  core::Config config = testConfig();
+  config.video.keyframeIntervalMs = 60000;
+  MediaHarness h(config);
+  TestPeer::Options red{0xff0000, 440}, green{0x00ff00, 660}, blue{0x0000ff, 880};
+  for (auto* o : {&red, &green, &blue}) o->keyframeDistance = 900;  // cameras: one a minute
+  TestPeer& a = h.join(1, "UBND tỉnh", red);
+  TestPeer& b = h.join(2, "Xã Bản Xèo", green);
+  for (TestPeer* p : {&a, &b}) {
+    ASSERT_TRUE(waitFor([&] { return showsTwoTiles(*p, 640, 360); }, 45s))
+        << p->name() << " " << dump(*p, "midjoin-start-" + p->name());
+  }
+  const int beforeA = a.framesReceived(), beforeB = b.framesReceived();
+  a.resetFrameGaps();
+  b.resetFrameGaps();
+  const auto joined = std::chrono::steady_clock::now();
+  TestPeer& c = h.join(3, "Xã Pa Cheo", blue);
+  auto allThree = [](const TestPeer& p) {
+    auto f = p.lastFrame();
+    return f && !f->rgb.empty() && anywhere(p, Hue::kRed) && anywhere(p, Hue::kGreen) &&
+           anywhere(p, Hue::kBlue);
+  };
+  ASSERT_TRUE(waitFor([&] { return c.framesReceived() > 0; }, 20s))
+      << "no picture for the room that joined";
+  const auto firstFrame = std::chrono::steady_clock::now() - joined;
+  std::printf("mid-meeting join: first composite frame %lld ms after the join\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(firstFrame).count()));
+  for (TestPeer* p : {&a, &b, &c}) {
+    EXPECT_TRUE(waitFor([&] { return allThree(*p); }, 30s))
+        << p->name() << " " << dump(*p, "midjoin-three-" + p->name());
+  }
+  // The others kept receiving pictures through the join: some seconds' worth, none late by more
+  // than a second (a stall of the shared encoder or a lost reference frame would be seconds).
+  EXPECT_TRUE(waitFor(
+      [&] { return a.framesReceived() > beforeA + 45 && b.framesReceived() > beforeB + 45; }));
+  for (TestPeer* p : {&a, &b}) {
+    EXPECT_LT(p->longestFrameGap(), 1000ms) << p->name() << " froze while a room joined";
+  }
+  for (core::ConnectionId conn : {1, 2, 3}) EXPECT_TRUE(h.errorsTo(conn).empty());
+}
+
 }  // namespace
 }  // namespace mcu::testing

@@ -452,7 +452,17 @@ GstFlowReturn TestPeer::onVideoSample(GstElement* sink, gpointer data) {
   }
   gst_sample_unref(sample);
   ++self->frames_;
+  self->frameArrived();
   return GST_FLOW_OK;
+}
+
+void TestPeer::frameArrived() {
+  const std::int64_t now = g_get_monotonic_time();
+  const std::int64_t last = lastFrameUs_.exchange(now);
+  if (last == 0) return;
+  std::int64_t longest = longestGapUs_.load();
+  while (now - last > longest && !longestGapUs_.compare_exchange_weak(longest, now - last)) {
+  }
 }
 
 GstFlowReturn TestPeer::onAudioSample(GstElement* sink, gpointer data) {

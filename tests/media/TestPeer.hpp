@@ -94,6 +94,15 @@ class TestPeer {
 
   const std::string& name() const { return name_; }
   int framesReceived() const { return frames_; }
+  // The longest wait between two decoded composite frames since the last resetFrameGaps(): how
+  // long the picture froze (Options::decodeVideo only).
+  std::chrono::milliseconds longestFrameGap() const {
+    return std::chrono::milliseconds(longestGapUs_.load() / 1000);
+  }
+  void resetFrameGaps() {
+    longestGapUs_ = 0;
+    lastFrameUs_ = 0;
+  }
   std::optional<Frame> lastFrame() const;
   // Amplitude (0..1 of full scale) of a tone in the last `windowMs` of received audio, by
   // Goertzel; nullopt while less audio than that has arrived.
@@ -114,6 +123,7 @@ class TestPeer {
   static GstPadProbeReturn onMicSamples(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpointer self);
   void linkIncoming(GstPad* pad);
+  void frameArrived();
   void linkVideoCounter(GstPad* pad);
   void buildShare(std::uint32_t colour);
 
@@ -128,6 +138,8 @@ class TestPeer {
   std::optional<Frame> frame_;
   std::deque<std::int16_t> audio_;  // last second, 48 kHz mono
   std::atomic<int> frames_{0};
+  std::atomic<std::int64_t> lastFrameUs_{0};  // monotonic; 0 until a frame after a reset
+  std::atomic<std::int64_t> longestGapUs_{0};
   std::atomic<int> keyframeRequests_{0};
   std::atomic<double> receiveLoss_{0};
   std::atomic<unsigned> lossSeed_{12345};
