@@ -196,7 +196,10 @@ struct Mixer::Room {
   Source share;
   bool sharing = false;     // frames arrive on the share m-line (as last reported)
   bool chairMuted = false;  // its sound is out of every mix
-  bool connected = false;
+  bool connected = false;   // ICE connected: its reports count, its rung is chosen
+  // DTLS keys are set: webrtcbin no longer blocks what is pushed into it, so its send branches
+  // may hang on the shared tees (which run every listener's branch on one thread).
+  bool secured = false;
   std::shared_ptr<ShareActivity> shareActivity;
   // Written by streaming threads (pad-added), read by the strand after `stopping` or a post.
   std::mutex mu;
@@ -441,6 +444,12 @@ void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* so
                std::max(1, v.keyframeIntervalMs * v.fps / 1000), "lag-in-frames", 0,
                "error-resilient", 1, "threads", width * height > 640 * 360 ? 2 : 1, nullptr);
   chain.push_back(rung->encoder);
+  // The rung's one send thread: every viewer's payloader and webrtcbin run on it, one after the
+  // other, so a viewer costs no thread of its own, and the encoder never waits on the sending.
+  GstElement* send = add("queue", p + "send");
+  g_object_set(send, "max-size-buffers", 30, "max-size-bytes", 0, "max-size-time", 0, "leaky",
+               2 /* downstream */, nullptr);
+  chain.push_back(send);
   rung->tee = add("tee", p + "tee");
   g_object_set(rung->tee, "allow-not-linked", TRUE, nullptr);
   chain.push_back(rung->tee);
@@ -526,24 +535,21 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
   GST_INFO("meeting=%s participant=%s room added", meeting_.c_str(), id.c_str());
 }
 
-// A mix's Opus tee -> queue -> rtpopuspay -> webrtcbin: like video, a listener costs packetising,
-// never mixing or encoding. Which mix it hangs on is routeAudio()'s business.
+// A mix's Opus tee -> rtpopuspay -> webrtcbin: like video, a listener costs packetising, never
+// mixing or encoding, and no thread of its own (the mix's send queue runs every listener's
+// branch). Which mix it hangs on is routeAudio()'s business.
 void Mixer::buildAudioSend(Room& room) {
   const std::string p = room.prefix;
   // An explicit SSRC, set on the payloader and in the codec preferences, makes the offer signal
   // it (a=ssrc): browsers then bind the stream to its m-line without guessing.
   const guint ssrc = g_random_int();
-  GstElement* queue = add("queue", p + "audio-out-queue");
-  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-               guint64(200 * GST_MSECOND), "leaky", 2, nullptr);
   GstElement* pay = add("rtpopuspay", p + "opuspay");
   // Not auto-header-extension: it would take the offered ssrc-audio-level (which is for what the
   // rooms send us) as its own to write, and change its caps so that webrtcbin refuses them.
   g_object_set(pay, "pt", kAudioPayload, "ssrc", ssrc, "auto-header-extension", FALSE, nullptr);
   room.audioSink = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
-  if (!gst_element_link(queue, pay) ||
-      gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), room.audioSink.get()) !=
-          GST_PAD_LINK_OK) {
+  if (gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), room.audioSink.get()) !=
+      GST_PAD_LINK_OK) {
     throw std::runtime_error("cannot link the audio send chain");
   }
   GstWebRTCRTPTransceiver* trans = nullptr;
@@ -551,14 +557,15 @@ void Mixer::buildAudioSend(Room& room) {
   g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
                "codec-preferences", rtpCaps(kOpusRtpCaps, ssrc).get(), nullptr);
   gst_object_unref(trans);
-  isolateBranch(queue, pay);
-  syncStates({pay, queue});
+  isolateBranch(pay, pay);
+  syncStates({pay});
   Branch branch;
-  branch.elements = {queue, pay};
+  branch.elements = {pay};
   room.audioSend = std::move(branch);
 }
 
-// encoder tee -> queue -> rtpvp8pay -> webrtcbin: a viewer costs packetising, never encoding.
+// A rung's tee -> rtpvp8pay -> webrtcbin: a viewer costs packetising, never encoding, and no
+// thread of its own (the rung's send queue runs every viewer's branch).
 void Mixer::buildVideoSend(Room& room) {
   const std::string p = room.prefix;
   const guint ssrc = g_random_int();
@@ -568,13 +575,9 @@ void Mixer::buildVideoSend(Room& room) {
   room.videoSink = adopt(gst_element_request_pad_simple(room.webrtc, "sink_%u"));
   GstPad* webrtcPad = room.videoSink.get();
   Branch branch;
-  GstElement* queue = add("queue", p + "video-out-queue");
-  g_object_set(queue, "max-size-buffers", 30, "max-size-bytes", 0, "max-size-time", 0, "leaky", 2,
-               nullptr);
-  branch.elements = {queue, pay};
-  if (!gst_element_link(queue, pay) ||
-      gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), webrtcPad) !=
-          GST_PAD_LINK_OK) {
+  branch.elements = {pay};
+  if (gst_pad_link(adopt(gst_element_get_static_pad(pay, "src")).get(), webrtcPad) !=
+      GST_PAD_LINK_OK) {
     throw std::runtime_error("cannot link the video send chain");
   }
   GstWebRTCRTPTransceiver* trans = nullptr;
@@ -582,8 +585,8 @@ void Mixer::buildVideoSend(Room& room) {
   g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
                "codec-preferences", rtpCaps(kVp8RtpCaps, ssrc).get(), "do-nack", TRUE, nullptr);
   gst_object_unref(trans);
-  isolateBranch(queue, pay);
-  syncStates({pay, queue});
+  isolateBranch(pay, pay);
+  syncStates({pay});
   room.videoSend = std::move(branch);
 }
 
@@ -599,9 +602,9 @@ void Mixer::addShareTransceiver(Room& room) {
   gst_object_unref(trans);
 }
 
-// Called once the leg is connected: until then webrtcbin holds its sink pads blocked, and a
-// branch from a shared element into it would stall that element. A viewer that is not connected
-// costs nothing.
+// Called once the leg's DTLS keys are set: until then webrtcbin blocks whatever is pushed into
+// it, and a branch from a shared tee into it would stall that tee's thread, and with it every
+// other viewer on the rung or listener of the mix. A viewer that is not connected costs nothing.
 void Mixer::attachLeg(Room& room) {
   routeVideo(room, room.rungChoice ? room.rungChoice->rung() : 0);
   routeAudio(room, talkers_.slotOf(room.id).value_or(sharedMix()));
@@ -701,9 +704,9 @@ void Mixer::onConnectionState(GObject* webrtc, GParamSpec*, gpointer data) {
   mixer->postToStrand([id, state](Mixer& m) { m.legState(id, toLegState(state)); });
 }
 
-// ICE connected is enough to start sending: DTLS follows at once, and until it does webrtcbin
-// holds the packets in the room's own (leaky, isolated) queue. Taking either signal means a leg
-// is never left without media when one of the two notifications comes late or not at all.
+// ICE connected starts the leg's rung choice; its send branches wait for DTLS (watchDtls).
+// Taking either signal means a leg is never left without media when one of the two
+// notifications comes late or not at all.
 void Mixer::onIceConnectionState(GObject* webrtc, GParamSpec*, gpointer data) {
   auto [mixer, room] = SignalContext::lock(data);
   if (!mixer || !room || room->stopping) return;
@@ -726,13 +729,54 @@ void Mixer::startSending(Room& room) {
   for (const auto& r : rungs_) kbps.push_back(r->kbps);
   room.rungChoice.emplace(kbps, 0, std::chrono::milliseconds(g_get_monotonic_time() / 1000));
   watchFeedback(room);
+  watchDtls(rooms_.at(room.id));
+}
+
+// The bundle's one DTLS transport, from the video sender: its state turns connected once the
+// handshake is done and the SRTP keys are set, which is when webrtcbin stops blocking.
+void Mixer::watchDtls(const std::shared_ptr<Room>& room) {
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_object_get(room->videoSink.get(), "transceiver", &trans, nullptr);
+  GstWebRTCRTPSender* sender = nullptr;
+  if (trans) g_object_get(trans, "sender", &sender, nullptr);
+  GstWebRTCDTLSTransport* dtls = nullptr;
+  if (sender) g_object_get(sender, "transport", &dtls, nullptr);
+  if (dtls) {
+    g_signal_connect_data(dtls, "notify::state", G_CALLBACK(&Mixer::onDtlsState),
+                          new SignalContext{weak_from_this(), room}, &SignalContext::destroy,
+                          GConnectFlags(0));
+    onDtlsState(G_OBJECT(dtls), nullptr, new SignalContext{weak_from_this(), room});
+  }
+  for (gpointer o : {gpointer(dtls), gpointer(sender), gpointer(trans)}) {
+    if (o) gst_object_unref(o);
+  }
+  // Without a transport to watch, the peer connection's own "connected" (ICE and DTLS) will do.
+}
+
+void Mixer::onDtlsState(GObject* transport, GParamSpec* pspec, gpointer data) {
+  auto [mixer, room] = SignalContext::lock(data);
+  if (!pspec) delete static_cast<SignalContext*>(data);  // the first look, not a signal
+  if (!mixer || !room || room->stopping) return;
+  GstWebRTCDTLSTransportState state;
+  g_object_get(transport, "state", &state, nullptr);
+  if (state != GST_WEBRTC_DTLS_TRANSPORT_STATE_CONNECTED) return;
+  const core::ParticipantId id = room->id;
+  mixer->postToStrand([id](Mixer& m) {
+    if (Room* r = m.find(id)) m.secured(*r);
+  });
+}
+
+void Mixer::secured(Room& room) {
+  if (room.secured) return;
+  startSending(room);
+  room.secured = true;
   attachLeg(room);
 }
 
 void Mixer::legState(const core::ParticipantId& id, core::LegState state) {
   Room* room = find(id);
   if (!room) return;
-  if (state == core::LegState::kConnected) startSending(*room);
+  if (state == core::LegState::kConnected) secured(*room);  // ICE and DTLS
   if (events_) events_->onLegState(id, state);
 }
 
@@ -1100,7 +1144,7 @@ void Mixer::setAudioMuted(const core::ParticipantId& id, bool muted) {
 // whatever the rung); frames reach it from the new rung's next keyframe on, which is asked for
 // now, so the room's decoder never sees a frame from another encoder's references.
 void Mixer::routeVideo(Room& room, int rung) {
-  if (!room.connected || !room.videoSend) return;  // attachLeg() routes it once connected
+  if (!room.secured || !room.videoSend) return;  // attachLeg() routes it once secured
   Branch& leg = *room.videoSend;
   if (leg.teePad && room.videoRung == rung) return;
   if (leg.teePad) leaveRung(room);
@@ -1340,9 +1384,15 @@ void Mixer::buildMixes() {
     g_object_set(mixCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
     GstElement* enc = add("opusenc", p + "opusenc");
     g_object_set(enc, "bitrate", config_.audio.bitrateKbps * 1000, "frame-size", 20, nullptr);
+    // The mix's one send thread (every listener's payloader and webrtcbin run on it), so the
+    // aggregator never waits on the sending.
+    GstElement* send = add("queue", p + "send");
+    g_object_set(send, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                 guint64(200 * GST_MSECOND), "leaky", 2 /* downstream */, nullptr);
     mix.tee = add("tee", p + "tee");
     g_object_set(mix.tee, "allow-not-linked", TRUE, nullptr);
-    if (!gst_element_link_many(silence, silenceCaps, mix.mixer, mixCaps, enc, mix.tee, nullptr)) {
+    if (!gst_element_link_many(silence, silenceCaps, mix.mixer, mixCaps, enc, send, mix.tee,
+                               nullptr)) {
       throw std::runtime_error("cannot link an audio mix");
     }
     mixes_.push_back(mix);
@@ -1422,7 +1472,7 @@ void Mixer::unlinkAudioInputs(const core::ParticipantId& id) {
 // Hangs a connected room's audio leg on a mix's Opus tee. Its payloader stays, so the room's RTP
 // stream (SSRC, sequence numbers, timestamps on the pipeline's clock) simply continues.
 void Mixer::routeAudio(Room& room, int mix) {
-  if (!room.connected || !room.audioSend) return;  // attachLeg() routes it once connected
+  if (!room.secured || !room.audioSend) return;  // attachLeg() routes it once secured
   if (selfHearing_) mix = sharedMix();  // a test call: the mix with every talker, itself too
   Branch& leg = *room.audioSend;
   if (leg.teePad && room.audioMix == mix) return;

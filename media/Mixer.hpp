@@ -160,6 +160,9 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   static void onConnectionState(GObject* webrtc, GParamSpec*, gpointer data);
   static void onIceConnectionState(GObject* webrtc, GParamSpec*, gpointer data);
   void startSending(Room& room);
+  static void onDtlsState(GObject* transport, GParamSpec*, gpointer data);
+  void watchDtls(const std::shared_ptr<Room>& room);
+  void secured(Room& room);
   static void onOfferCreated(GstPromise* promise, gpointer data);
   static void onStats(GstPromise* promise, gpointer data);
   static void onAnswerSet(GstPromise* promise, gpointer data);

@@ -104,5 +104,52 @@ TEST(RungsMediaTest, AViewerJoiningMidMeetingGetsAPictureAtOnceWithoutFreezingTh
   for (core::ConnectionId conn : {1, 2, 3}) EXPECT_TRUE(h.errorsTo(conn).empty());
 }
 
+// A viewer whose ICE connects but whose DTLS handshake never completes: webrtcbin blocks whatever
+// is pushed into such a leg, so its send branches must not hang on the rung's and the mix's
+// shared tees (whose one thread sends to every viewer) until its keys are set. The others'
+// pictures and sound carry on.
+TEST(RungsMediaTest, AViewerStuckInItsDtlsHandshakeDoesNotStallTheOthers) {
+  MediaHarness h(testConfig());
+  TestPeer& a = h.join(1, "UBND tỉnh", {0xff0000, 440});
+  TestPeer& b = h.join(2, "Xã Bản Xèo", {0x00ff00, 660});
+  for (TestPeer* p : {&a, &b}) {
+    ASSERT_TRUE(waitFor([&] { return showsTwoTiles(*p, 640, 360); }, 45s))
+        << p->name() << " " << dump(*p, "dtls-start-" + p->name());
+  }
+  TestPeer::Options stuck{0x0000ff, 880};
+  stuck.sendBlocked = true;
+  h.join(3, "Xã Pa Cheo", stuck);
+  // Its ICE connects while its DTLS never will.
+  auto iceConnected = [&] {
+    bool connected = false;
+    h.onStrand([&] {
+      auto mixer = h.media().mixerFor("demo");
+      const std::string name = h.participantId(3) + "-webrtc";
+      GstElement* webrtc =
+          mixer ? gst_bin_get_by_name(GST_BIN(mixer->pipeline()), name.c_str()) : nullptr;
+      if (!webrtc) return;
+      int state = 0;
+      g_object_get(webrtc, "ice-connection-state", &state, nullptr);
+      connected = state == 2 /* connected */ || state == 3 /* completed */;
+      gst_object_unref(webrtc);
+    });
+    return connected;
+  };
+  ASSERT_TRUE(waitFor(iceConnected, 30s));
+  EXPECT_EQ(rungOf(h, h.participantId(3)), std::nullopt) << "its leg hangs on a rung already";
+  a.resetFrameGaps();
+  b.resetFrameGaps();
+  const int beforeA = a.framesReceived(), beforeB = b.framesReceived();
+  const std::size_t audioA = a.audioSamplesReceived();
+  EXPECT_TRUE(waitFor([&] {
+    return a.framesReceived() > beforeA + 45 && b.framesReceived() > beforeB + 45;
+  })) << "the others' pictures stopped";
+  for (TestPeer* p : {&a, &b}) {
+    EXPECT_LT(p->longestFrameGap(), 1000ms) << p->name() << " froze";
+  }
+  EXPECT_GT(a.audioSamplesReceived(), audioA + 48000) << "the others' sound stopped";
+  EXPECT_TRUE(showsTwoTiles(a, 640, 360)) << dump(a, "dtls-after");
+}
+
 }  // namespace
 }  // namespace mcu::testing

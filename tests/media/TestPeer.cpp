@@ -104,7 +104,9 @@ double goertzelAmplitude(const std::vector<std::int16_t>& samples, double hz, do
 }
 
 TestPeer::TestPeer(std::string name, Options options, Callbacks callbacks)
-    : name_(std::move(name)), options_(options), callbacks_(std::move(callbacks)) {}
+    : name_(std::move(name)), options_(options), callbacks_(std::move(callbacks)) {
+  sendBlocked_ = options_.sendBlocked;
+}
 
 TestPeer::~TestPeer() {
   stop();

@@ -55,6 +55,9 @@ class TestPeer {
     // Put the microphone's RFC 6464 level (measured on the samples sent) on every audio packet
     // when the offer has the ssrc-audio-level extension, as browsers do.
     bool sendAudioLevel = true;
+    // Everything it sends over its transport is lost from the start (setSendBlocked(true)): ICE
+    // (answered by libnice itself) connects, but the DTLS handshake never completes.
+    bool sendBlocked = false;
   };
   struct Callbacks {
     std::function<void(const std::string& sdp)> answer;
