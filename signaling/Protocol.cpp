@@ -481,7 +481,12 @@ struct ToJson {
   }
   json operator()(const core::NoticeMsg& m) const { return {{"type", "notice"}, {"text", m.text}}; }
   json operator()(const core::VideoWantedMsg& m) const {
-    return {{"type", "video-wanted"}, {"wanted", m.wanted}};
+    json out = {{"type", "video-wanted"}, {"wanted", m.wanted}};
+    if (m.wanted && m.width > 0 && m.height > 0) {
+      out["width"] = m.width;
+      out["height"] = m.height;
+    }
+    return out;
   }
   json operator()(const core::MonitorJoinedMsg& m) const {
     json out = withId("monitor-joined", m.requestId);

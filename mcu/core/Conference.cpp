@@ -906,14 +906,19 @@ void Conference::applyLayout(LiveMeeting& meeting) {
 }
 
 // A room off screen is not decoded: tell it when that changes, so it can stop sending its camera
-// until it is shown again.
+// until it is shown again. A shown room is told the size of its tile whenever that changes, so
+// it can send no more than the composite shows of it.
 void Conference::tellVideoWanted(const LiveMeeting& meeting, Participant& p) {
-  const bool shown = std::any_of(meeting.shownTiles.begin(), meeting.shownTiles.end(),
-                                 [&](const TilePlacement& t) { return t.participant == p.id; });
-  if (shown == p.videoWanted) return;
+  auto tile = std::find_if(meeting.shownTiles.begin(), meeting.shownTiles.end(),
+                           [&](const TilePlacement& t) { return t.participant == p.id; });
+  const bool shown = tile != meeting.shownTiles.end();
+  const Rect size = shown ? Rect{0, 0, tile->rect.width, tile->rect.height} : Rect{};
+  if (shown == p.videoWanted && size == p.wantedTile) return;
+  const bool wantedChanged = shown != p.videoWanted;
   p.videoWanted = shown;
-  monitorExpect(p);
-  signal_.send(p.conn, VideoWantedMsg{shown});
+  p.wantedTile = size;
+  if (wantedChanged) monitorExpect(p);
+  signal_.send(p.conn, VideoWantedMsg{shown, size.width, size.height});
 }
 
 std::vector<ConnectionId> Conference::connectionsIn(const LiveMeeting& meeting,

@@ -117,6 +117,7 @@ class Conference : public MediaEvents {
     bool sharing = false;
     bool rollCallAnswered = false;
     bool videoWanted = true;  // its camera is on the composite (as the room was last told)
+    Rect wantedTile;          // the size of its tile as last told (0 x 0: not yet / not shown)
     std::int64_t clientStatsAtMs = -1'000'000;  // its last `stats` taken (one a second)
   };
   struct LiveMeeting {

@@ -150,9 +150,13 @@ struct NoticeMsg {
   std::string text;
 };
 // Whether the room's camera is on the composite: off screen it is not decoded, so the room may
-// stop sending it (and must start again, with a keyframe, when it is wanted).
+// stop sending it (and must start again, with a keyframe, when it is wanted). When wanted, the
+// size of its tile in composite pixels: sending more than that is scaled away by the server, so
+// the room may scale its camera down to it (less uplink, a cheaper decode).
 struct VideoWantedMsg {
   bool wanted = true;
+  int width = 0;  // 0 when not wanted
+  int height = 0;
 };
 struct OfferMsg {
   std::string sdp;

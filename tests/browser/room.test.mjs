@@ -130,6 +130,41 @@ describe('room page', { timeout: TEST_TIMEOUT }, () => {
     await growing('wanted again');
   });
 
+  test('a shown room sends its camera no larger than its tile on the composite', async (t) => {
+    const page = await openPage(browser, joinUrl(server.base, 'Xã Sín Chéng'));
+    t.after(async () => {
+      if (!t.passed) dumpLogs('camera-tile', page);
+      await page.context().close();
+    });
+    await waitForState(page, 'connected');
+    // The width of the camera frames the browser encodes now (the test camera is 640x360).
+    const sentWidth = () => page.evaluate(async () => {
+      let w = 0;
+      (await window.mcuRoom.pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.frameWidth) w = s.frameWidth;
+      });
+      return w;
+    });
+    // Alone in the meeting, the server told it its tile is the whole composite.
+    assert.deepEqual(await page.evaluate(() => window.mcuRoom.cameraTile), { width: 1280, height: 720 });
+    // (The encoder may itself send less than 640 wide while its bandwidth estimate is low.)
+    await until('the camera is sent unscaled', async () => ((await sentWidth()) > 300 ? 1 : 0));
+    // A 5 x 5 grid's tile (a fifth of a 1280x720 composite, 256x144): the camera scaled down by
+    // 2.5 covers it exactly; by no more, so the tile is never upscaled.
+    await page.evaluate(() => window.mcuRoom.receive({ type: 'video-wanted', wanted: true, width: 256, height: 144 }));
+    await until('the camera is scaled to its tile', async () => {
+      const w = await sentWidth();
+      return w >= 250 && w <= 256 ? 1 : 0;
+    });
+    // Back to the whole composite: the scaling is lifted at once; the encoder then grows the
+    // picture as its bandwidth estimate allows.
+    await page.evaluate(() => window.mcuRoom.receive({ type: 'video-wanted', wanted: true, width: 1280, height: 720 }));
+    assert.equal(await page.evaluate(() => window.mcuRoom.pc.getTransceivers()
+      .find((tr) => tr.sender.track?.kind === 'video')
+      ?.sender.getParameters().encodings[0].scaleResolutionDownBy), 1);
+    await until('a larger camera again', async () => ((await sentWidth()) > 256 ? 1 : 0));
+  });
+
   test('the language switch changes the state label to English', async (t) => {
     const page = await openPage(browser, joinUrl(server.base, 'Phòng Nội vụ'));
     t.after(async () => {

@@ -39,7 +39,9 @@ export class Peer {
     if (this.closed) return;
     this.send({ type: 'answer', sdp: pc.localDescription.sdp });
     this.answerSent = true;
-    if (this.cameraWanted === false) await this.setCameraWanted(false);
+    if (this.cameraWanted === false || this.cameraTile) {
+      await this.setCameraWanted(this.cameraWanted !== false, this.cameraTile);
+    }
     for (const msg of this.localQueue.splice(0)) this.send(msg);
   }
 
@@ -81,19 +83,27 @@ export class Peer {
     return this.screenTransceiver != null && !this.closed;
   }
 
-  // Whether the server wants our camera (it is on the composite). Off screen the server does not
-  // decode it, so we stop encoding and sending it; on screen again the browser starts with a
-  // keyframe. Applied once the camera's sender is negotiated, if it is not yet.
-  async setCameraWanted(wanted) {
+  // Whether the server wants our camera (it is on the composite), and the size of its tile there.
+  // Off screen the server does not decode it, so we stop encoding and sending it; on screen again
+  // the browser starts with a keyframe. On screen we send no more than the tile shows: the
+  // camera is scaled down to cover it (less uplink, a cheaper decode on the server). Applied
+  // once the camera's sender is negotiated, if it is not yet.
+  async setCameraWanted(wanted, tile = this.cameraTile) {
     this.cameraWanted = wanted;
+    this.cameraTile = tile ?? null;
     const sender = this.pc.getTransceivers()
       .find((tr) => tr !== this.screenTransceiver && tr.receiver.track.kind === 'video')?.sender;
     if (!sender || this.closed) return;
     try {
       const params = sender.getParameters();
       if (!params.encodings?.length) return; // answer() applies it once negotiated
-      if (params.encodings.every((enc) => enc.active === wanted)) return;
-      for (const enc of params.encodings) enc.active = wanted;
+      const scale = scaleToCover(sender.track, this.cameraTile);
+      if (params.encodings.every((enc) => enc.active === wanted &&
+          (enc.scaleResolutionDownBy ?? 1) === scale)) return;
+      for (const enc of params.encodings) {
+        enc.active = wanted;
+        enc.scaleResolutionDownBy = scale;
+      }
       await sender.setParameters(params);
     } catch (err) {
       console.warn('camera sender parameters', err.message);
@@ -156,4 +166,13 @@ export class Peer {
     this.closed = true;
     this.pc.close();
   }
+}
+
+// How far to scale a camera down so that it still covers a tile of the composite: never up, and
+// in quarter steps, so that a small change of layout does not reconfigure the encoder.
+export function scaleToCover(track, tile) {
+  const s = track?.getSettings?.() ?? {};
+  if (!tile?.width || !tile?.height || !s.width || !s.height) return 1;
+  const fit = Math.min(s.width / tile.width, s.height / tile.height);
+  return Math.max(1, Math.floor(fit * 4) / 4);
 }

@@ -87,6 +87,7 @@ const room = {
   chairNotice: '', // the chair's notice text; '' = none
   screenTrack: null, // the shared screen while sharing
   cameraWanted: true, // our camera is on the composite (video-wanted); false: not sent
+  cameraTile: null, // {width, height} of our tile on the composite (video-wanted), null: unknown
 };
 const roster = new Roster($('roster'), $('roster-title'));
 
@@ -106,6 +107,7 @@ window.mcuRoom = {
   get canShare() { return canShare(); },
   get notice() { return room.chairNotice; },
   get cameraWanted() { return room.cameraWanted; },
+  get cameraTile() { return room.cameraTile; },
   // Test hook: a server message as if it had arrived on the socket.
   receive(msg) { return onMessage(msg); },
 };
@@ -284,6 +286,7 @@ async function connect() {
   teardown();
   const gen = ++room.generation;
   room.cameraWanted = true; // a new session starts wanted; the server says otherwise if not
+  room.cameraTile = null;
   if (room.attempt === 0) setState('connecting');
   else setState(room.state === 'failed' ? 'failed' : 'reconnecting');
   const sig = new Signaling(wsUrl());
@@ -377,7 +380,7 @@ function onMessage(msg) {
     case 'participant-left': return roster.remove(msg.participant);
     case 'roll-call': return onRollCall(msg);
     case 'notice': return onChairNotice(msg);
-    case 'video-wanted': return onVideoWanted(msg.wanted === true);
+    case 'video-wanted': return onVideoWanted(msg.wanted === true, tileOf(msg));
     case 'reconnect': return onAskedToReconnect();
     case 'restart-media': return onRestartMedia();
     case 'error': return onServerError(msg);
@@ -386,9 +389,16 @@ function onMessage(msg) {
 }
 
 // The server does not decode our camera while we are off the composite: stop sending it then.
-function onVideoWanted(wanted) {
+// On it, the server scales our camera to its tile: send no more than that.
+function onVideoWanted(wanted, tile) {
   room.cameraWanted = wanted;
-  return room.peer?.setCameraWanted(wanted);
+  if (tile) room.cameraTile = tile;
+  return room.peer?.setCameraWanted(wanted, room.cameraTile);
+}
+
+function tileOf(msg) {
+  const width = Number(msg.width), height = Number(msg.height);
+  return width > 0 && height > 0 ? { width, height } : null;
 }
 
 function onServerError(msg) {
@@ -556,6 +566,7 @@ function onOffer(sdp) {
       onState: onPcState,
     });
     room.peer.cameraWanted = room.cameraWanted; // told before the offer: applied on answering
+    room.peer.cameraTile = room.cameraTile;
     for (const c of room.earlyCandidates.splice(0)) room.peer.addRemoteCandidate(c);
   }
   const peer = room.peer;
@@ -811,6 +822,7 @@ function onRemoved() {
   el.composite.srcObject = null;
   resetChair();
   room.cameraWanted = true; // the next session starts wanted, as in connect()
+  room.cameraTile = null;
   room.removed = true;
   showRemoved();
 }

@@ -106,7 +106,11 @@ TEST_F(ConferenceTest, JoinRepliesJoinedWithRosterIncludingYou) {
   EXPECT_FALSE(joined[0].you.empty());
   EXPECT_EQ(joined[0].roster,
             (std::vector<RosterEntry>{{joined[0].you, "Xã Bản Lầu", false, false}}));
-  EXPECT_EQ(signal_.countTo(1), 1u);
+  // Then the size of its tile: the whole composite.
+  const auto wanted = signal_.to<VideoWantedMsg>(1);
+  ASSERT_EQ(wanted.size(), 1u);
+  EXPECT_EQ(wanted[0].width, 1280);
+  EXPECT_EQ(signal_.countTo(1), 2u);
   EXPECT_EQ(signal_.broadcasts, 0);
 }
 
@@ -223,10 +227,22 @@ TEST_F(ConferenceTest, DefaultLimitAllows200RoomsOf25AreShown) {
 }
 
 // Off screen a room is not decoded: it is told so (and told again when it is back on screen),
-// once per change, and only rooms whose state changed are told.
+// once per change, and only rooms whose state changed are told. A shown room is told the size
+// of its tile whenever that changes (it need not send more).
 TEST_F(ConferenceTest, RoomsOffScreenAreToldTheirCameraIsNotWantedAndBackOnScreenThatItIs) {
   for (ConnectionId c = 1; c <= 25; ++c) join(c, "Room " + std::to_string(c));
-  for (ConnectionId c = 1; c <= 25; ++c) EXPECT_TRUE(signal_.to<VideoWantedMsg>(c).empty()) << c;
+  const int w = config_.video.width, h = config_.video.height;
+  for (ConnectionId c = 1; c <= 25; ++c) {
+    const auto told = signal_.to<VideoWantedMsg>(c);
+    ASSERT_FALSE(told.empty()) << c;
+    for (const auto& m : told) EXPECT_TRUE(m.wanted) << c;
+    // A 5 x 5 grid now: a fifth of the composite each way, or a little less.
+    EXPECT_GT(told.back().width, w / 6) << c;
+    EXPECT_LE(told.back().width, w / 5) << c;
+    EXPECT_GT(told.back().height, h / 6) << c;
+    EXPECT_LE(told.back().height, h / 5) << c;
+  }
+  signal_.clear();
   join(26, "Room 26");
   join(27, "Room 27");
   std::vector<ConnectionId> hidden;
@@ -234,7 +250,12 @@ TEST_F(ConferenceTest, RoomsOffScreenAreToldTheirCameraIsNotWantedAndBackOnScree
     const auto told = signal_.to<VideoWantedMsg>(c);
     if (told.empty()) continue;
     ASSERT_EQ(told.size(), 1u) << c;
-    EXPECT_FALSE(told[0].wanted) << c;
+    if (told[0].wanted) {
+      EXPECT_GE(c, 26u) << "only a newcomer shown is told its tile";
+      EXPECT_GT(told[0].width, 0);
+      continue;
+    }
+    EXPECT_EQ(told[0].width, 0) << c;
     hidden.push_back(c);
   }
   ASSERT_EQ(hidden.size(), 2u);
@@ -253,6 +274,31 @@ TEST_F(ConferenceTest, RoomsOffScreenAreToldTheirCameraIsNotWantedAndBackOnScree
       EXPECT_TRUE(signal_.to<VideoWantedMsg>(c).empty()) << c;
     }
   }
+}
+
+// The tile a room is told follows the layout: alone it fills the composite, and with a second
+// room beside it both are told their smaller tiles; nothing is said while the size stays.
+TEST_F(ConferenceTest, AShownRoomIsToldTheSizeOfItsTileWhenItChanges) {
+  join(1, "Tỉnh");
+  auto told = signal_.to<VideoWantedMsg>(1);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_TRUE(told[0].wanted);
+  EXPECT_EQ(told[0].width, config_.video.width);
+  EXPECT_EQ(told[0].height, config_.video.height);
+  signal_.clear();
+  join(2, "Xã");
+  for (ConnectionId c : {1u, 2u}) {
+    told = signal_.to<VideoWantedMsg>(c);
+    ASSERT_EQ(told.size(), 1u) << c;
+    EXPECT_TRUE(told[0].wanted);
+    EXPECT_LT(told[0].width, config_.video.width) << c;
+    EXPECT_GT(told[0].width, config_.video.width / 3) << c;
+  }
+  signal_.clear();
+  join(3, "Huyện");  // still a 2 x 2 grid: the first two keep their size
+  EXPECT_TRUE(signal_.to<VideoWantedMsg>(1).empty());
+  EXPECT_TRUE(signal_.to<VideoWantedMsg>(2).empty());
+  EXPECT_EQ(signal_.to<VideoWantedMsg>(3).size(), 1u);
 }
 
 TEST_F(ConferenceTest, SecondJoinOnOneConnectionIsAlreadyJoined) {

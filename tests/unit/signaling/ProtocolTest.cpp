@@ -396,6 +396,8 @@ TEST(ProtocolSerialize, ChairMessages) {
             json::parse(R"({"type":"roll-call","open":true})"));
   EXPECT_EQ(json::parse(serialize(core::VideoWantedMsg{false})),
             (json{{"type", "video-wanted"}, {"wanted", false}}));
+  EXPECT_EQ(json::parse(serialize(core::VideoWantedMsg{true, 256, 144})),
+            (json{{"type", "video-wanted"}, {"wanted", true}, {"width", 256}, {"height", 144}}));
   EXPECT_EQ(json::parse(serialize(core::NoticeMsg{"Nghỉ"})),
             json::parse(R"({"type":"notice","text":"Nghỉ"})"));
 }
