@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where the server's time goes with N sites: perf samples the running mcu-server (call graphs)
+# Where the server's time goes with N sites: perf samples the running mcu-server (self time)
 # while bench/mcu-loadgen holds N sites in `demo`, then prints the busiest shared objects and
 # symbols, and the symbols under each kind of server thread (per-viewer send, receive, encode).
 #
@@ -55,20 +55,21 @@ done
 sleep 3
 cpu=$(server_cpu_over 3)
 echo "$SITES sites: server $cpu core-s/s before sampling; perf for ${SECONDS_}s"
-perf record -q -F 499 -g --call-graph dwarf,16384 -p "$SERVER_PID" -o "$OUT/perf.data" \
-  -- sleep "$SECONDS_" >/dev/null 2>&1 || perf record -q -F 499 -g -p "$SERVER_PID" \
-  -o "$OUT/perf.data" -- sleep "$SECONDS_" >/dev/null 2>&1
+perf record -q -F 499 -p "$SERVER_PID" -o "$OUT/perf.data" -- sleep "$SECONDS_" >/dev/null 2>&1
+set +o pipefail  # head closes the reports early
 echo
 echo "== by shared object (self time)"
-perf report -i "$OUT/perf.data" --no-children --sort dso --stdio 2>/dev/null |
+perf report -i "$OUT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
   grep -v '^#' | grep -v '^$' | head -20
 echo
 echo "== by symbol (self time)"
 perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
   grep -v '^#' | grep -v '^$' | head -45
 echo
-echo "== by thread kind (self time)"
+echo "== by thread kind (self time; digits folded, so p3-webrtc and p7-webrtc are one kind)"
 perf report -i "$OUT/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
-  grep -v '^#' | grep -v '^$' | sed -E 's/[0-9]+/N/g' |
-  awk '{ p = $1; sub(/%/, "", p); $1 = ""; s[$0] += p } END { for (k in s) printf "%6.2f%% %s\n", s[k], k }' |
+  grep -v '^#' | grep -v '^$' |
+  awk '{ p = $1; sub(/%/, "", p); $1 = ""; name = $0; gsub(/[0-9]+/, "N", name)
+         s[name] += p; n[name]++ }
+       END { for (k in s) printf "%6.2f%%  x%-4d%s\n", s[k], n[k], k }' |
   sort -nr | head -20

@@ -153,6 +153,20 @@ export async function waitForState(page, state, timeoutMs = 30000) {
   );
 }
 
+// The camera's outbound-rtp statistics of the page's peer connection ({} before it sends): the
+// screen's m-line has no track until a share, so it reports no frames.
+export async function outboundVideo(page) {
+  return page.evaluate(async () => {
+    let out = {};
+    (await window.mcuRoom?.pc?.getStats())?.forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video' && (s.framesEncoded ?? 0) >= (out.framesEncoded ?? 0)) {
+        out = { framesEncoded: s.framesEncoded ?? 0, frameWidth: s.frameWidth ?? 0 };
+      }
+    });
+    return out;
+  });
+}
+
 // inbound-rtp counters of the page's peer connection: {video: {...}, audio: {...}}
 export async function inbound(page) {
   return page.evaluate(async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   startServer, launchBrowser, openPage, waitForState, waitGrowing, until, rosterNames,
-  stateOf, dumpLogs, SHOT_DIR,
+  stateOf, dumpLogs, outboundVideo, SHOT_DIR,
 } from './harness.mjs';
 
 const ROOM_A = 'Xã Bản Lầu';
@@ -101,14 +101,8 @@ describe('room page', { timeout: TEST_TIMEOUT }, () => {
       await page.context().close();
     });
     await waitForState(page, 'connected');
-    // The camera's frames sent so far (the screen's m-line has no track, so sends none).
-    const encoded = () => page.evaluate(async () => {
-      let n = 0;
-      (await window.mcuRoom.pc.getStats()).forEach((s) => {
-        if (s.type === 'outbound-rtp' && s.kind === 'video') n = Math.max(n, s.framesEncoded ?? 0);
-      });
-      return n;
-    });
+    // The camera's frames sent so far.
+    const encoded = async () => (await outboundVideo(page)).framesEncoded ?? 0;
     const growing = async (what) => {
       const first = await until(`${what}: frames encoded`, encoded);
       return until(`${what}: more frames encoded`, async () => ((await encoded()) > first ? 1 : 0));
@@ -138,13 +132,7 @@ describe('room page', { timeout: TEST_TIMEOUT }, () => {
     });
     await waitForState(page, 'connected');
     // The width of the camera frames the browser encodes now (the test camera is 640x360).
-    const sentWidth = () => page.evaluate(async () => {
-      let w = 0;
-      (await window.mcuRoom.pc.getStats()).forEach((s) => {
-        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.frameWidth) w = s.frameWidth;
-      });
-      return w;
-    });
+    const sentWidth = async () => (await outboundVideo(page)).frameWidth ?? 0;
     // Alone in the meeting, the server told it its tile is the whole composite.
     assert.deepEqual(await page.evaluate(() => window.mcuRoom.cameraTile), { width: 1280, height: 720 });
     // (The encoder may itself send less than 640 wide while its bandwidth estimate is low.)
