@@ -60,6 +60,12 @@ constexpr gint64 kViewKeyframeRetryUs = 1000 * 1000;
 // a static screen still sends a frame every second or so.
 constexpr gint64 kShareTimeoutUs = 2 * G_USEC_PER_SEC;
 constexpr GstClockTime kShareCheckInterval = 500 * GST_MSECOND;
+// RTCP bandwidth of a leg (bit/s). GStreamer's RTP session lets feedback leave early only once per
+// regular RTCP interval (RFC 4585), and at its default bandwidth (a share of an assumed 64 kbit/s)
+// that interval is about a second: a NACK for a lost camera packet would mostly leave after the
+// jitterbuffer gave up on it. This makes the interval a quarter of a second or less (a few small
+// RTCP packets a second per leg, about 5 kbit/s, next to the hundred-odd RTP packets it carries).
+constexpr double kLegRtcpBandwidthBps = 24000;
 
 void ensureDebugCategory() {
   static std::once_flag once;
@@ -1178,7 +1184,8 @@ void Mixer::leaveRung(Room& room) {
 
 // The room's RTCP as its webrtcbin's session receives it (decrypted): receiver reports about our
 // video and REMB estimates. One handler per room, called per RTCP packet (about once a second),
-// posting only what it found.
+// posting only what it found. The session's own RTCP is made more frequent here too (see
+// kLegRtcpBandwidthBps), so that its NACKs to the room leave in time.
 void Mixer::watchFeedback(Room& room) {
   GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(room.webrtc), "rtpbin");
   if (!rtpbin) return;
@@ -1186,6 +1193,7 @@ void Mixer::watchFeedback(Room& room) {
   g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
   gst_object_unref(rtpbin);
   if (!session) return;
+  g_object_set(session, "rtcp-fraction", kLegRtcpBandwidthBps, nullptr);
   if (g_signal_lookup("on-receiving-rtcp", G_OBJECT_TYPE(session)) != 0) {
     g_signal_connect_data(
         session, "on-receiving-rtcp", G_CALLBACK(&Mixer::onRtcp),

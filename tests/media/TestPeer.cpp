@@ -23,6 +23,8 @@ constexpr std::size_t kAudioKeep = 48000;  // one second
 // The payload type of the server's screen-share m-line (media/Mixer.cpp): an answerer's pad must
 // carry the offer's payload type to be matched to it.
 constexpr int kSharePayload = 98;
+// RTCP bandwidth (bit/s) of a peer that negotiated NACK: RTCP every few tens of milliseconds.
+constexpr double kRtcpBandwidthBps = 100000;
 
 GstElement* make(const char* factory, const std::string& name) {
   GstElement* e = gst_element_factory_make(factory, name.c_str());
@@ -115,6 +117,7 @@ TestPeer::~TestPeer() {
 void TestPeer::start() {
   pipeline_ = gst_pipeline_new(("peer-" + name_).c_str());
   webrtc_ = makeLoopbackWebrtcbin("webrtc");  // tests run on loopback only
+  g_object_set(webrtc_, "latency", guint(options_.jitterLatencyMs), nullptr);
   gst_bin_add(GST_BIN(pipeline_), webrtc_);
 
   // Audio first, video second: the same order as the server's offer.
@@ -172,6 +175,7 @@ void TestPeer::start() {
                     nullptr);
   gst_object_unref(vencSrc);
   linkOrThrow(vpay, webrtc_);
+  if (options_.nack) enableNack(vpay);
   if (options_.shareColour) buildShare(*options_.shareColour);
 
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&TestPeer::onPadAdded), this);
@@ -228,6 +232,37 @@ void TestPeer::buildShare(std::uint32_t colour) {
   gst_object_unref(trans);
 }
 
+// The offer's m-line is matched to this pre-linked transceiver, whose do-nack puts NACK and an RTX
+// payload in the answer (and asks webrtcbin to request and resend lost packets).
+void TestPeer::enableNack(GstElement* videoPay) {
+  GstPad* src = gst_element_get_static_pad(videoPay, "src");
+  GstPad* sink = gst_pad_get_peer(src);
+  gst_object_unref(src);
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  if (sink) {
+    g_object_get(sink, "transceiver", &trans, nullptr);
+    gst_object_unref(sink);
+  }
+  if (!trans) throw std::runtime_error("no video transceiver");
+  g_object_set(trans, "do-nack", TRUE, nullptr);
+  gst_object_unref(trans);
+}
+
+// A browser sends its NACKs at once. GStreamer's RTP session holds feedback to the RFC 4585 budget
+// of one early RTCP packet per regular interval, which at its default RTCP bandwidth (a share of an
+// assumed 64 kbit/s) is about a second: most NACKs would leave after the packet's deadline. A
+// larger RTCP bandwidth shortens the interval, so this peer's NACKs leave about as soon.
+void TestPeer::shortenRtcpInterval() {
+  GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin");
+  if (!rtpbin) return;
+  GObject* session = nullptr;
+  g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
+  gst_object_unref(rtpbin);
+  if (!session) return;
+  g_object_set(session, "rtcp-fraction", kRtcpBandwidthBps, nullptr);
+  g_object_unref(session);
+}
+
 void TestPeer::startShare() {
   if (shareValve_) g_object_set(shareValve_, "drop", FALSE, nullptr);
 }
@@ -263,12 +298,7 @@ void TestPeer::onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer da
   const std::string factory = f ? GST_OBJECT_NAME(f) : "";
   if (factory == "nicesink") {
     GstPad* sink = gst_element_get_static_pad(element, "sink");
-    gst_pad_add_probe(
-        sink, GST_PAD_PROBE_TYPE_BUFFER,
-        [](GstPad*, GstPadProbeInfo*, gpointer d) {
-          return static_cast<TestPeer*>(d)->sendBlocked_ ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
-        },
-        data, nullptr);
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, &TestPeer::onSentPacket, data, nullptr);
     gst_object_unref(sink);
     return;
   }
@@ -276,6 +306,24 @@ void TestPeer::onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer da
   GstPad* src = gst_element_get_static_pad(element, "src");
   gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, &TestPeer::onNetworkPacket, data, nullptr);
   gst_object_unref(src);
+}
+
+namespace {
+
+// A small LCG: deterministic per peer, no locking, good enough to spread the drops.
+bool lose(std::atomic<unsigned>& seed, double fraction) {
+  if (fraction <= 0) return false;
+  const unsigned next = seed * 1103515245u + 12345u;
+  seed = next;
+  return double((next >> 8) & 0xffff) / 65536.0 < fraction;
+}
+
+}  // namespace
+
+GstPadProbeReturn TestPeer::onSentPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  if (self->sendBlocked_ || lose(self->sendLossSeed_, self->sendLoss_)) return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn TestPeer::onNetworkPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
@@ -289,12 +337,7 @@ GstPadProbeReturn TestPeer::onNetworkPacket(GstPad*, GstPadProbeInfo* info, gpoi
       g_usleep(gulong(delayMs) * 1000);
     }
   }
-  const double loss = self->receiveLoss_;
-  if (loss <= 0) return GST_PAD_PROBE_OK;
-  // A small LCG: deterministic per peer, no locking, good enough to spread the drops.
-  const unsigned next = self->lossSeed_ * 1103515245u + 12345u;
-  self->lossSeed_ = next;
-  return double((next >> 8) & 0xffff) / 65536.0 < loss ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+  return lose(self->lossSeed_, self->receiveLoss_) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn TestPeer::onKeyframeRequest(GstPad*, GstPadProbeInfo* info, gpointer data) {
@@ -383,6 +426,21 @@ void TestPeer::linkIncoming(GstPad* pad) {
     g_object_set(chain[3], "caps", raw, nullptr);
     gst_caps_unref(raw);
     g_signal_connect(chain[4], "new-sample", G_CALLBACK(&TestPeer::onVideoSample), this);
+    if (options_.requestKeyframes) {
+      g_object_set(chain[0], "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
+      GstPad* depaySink = gst_element_get_static_pad(chain[0], "sink");
+      gst_pad_add_probe(
+          depaySink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+          [](GstPad*, GstPadProbeInfo* info, gpointer d) {
+            if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
+              ++static_cast<TestPeer*>(d)->keyframeAsks_;
+            }
+            return GST_PAD_PROBE_OK;
+          },
+          this, nullptr);
+      gst_object_unref(depaySink);
+    }
+    if (options_.nack) shortenRtcpInterval();
   } else {
     chain = {make("rtpopusdepay", p + "-depay"), make("opusdec", p + "-dec"),
              make("audioconvert", p + "-conv"),  make("audioresample", p + "-resample"),
@@ -484,6 +542,38 @@ GstFlowReturn TestPeer::onAudioSample(GstElement* sink, gpointer data) {
   }
   gst_sample_unref(sample);
   return GST_FLOW_OK;
+}
+
+namespace {
+
+guint uintProperty(GstElement* e, const char* name) {
+  guint v = 0;
+  g_object_get(e, name, &v, nullptr);
+  return v;
+}
+
+}  // namespace
+
+TestPeer::RepairStats TestPeer::repairStats() const {
+  RepairStats out;
+  out.keyframeAsks = keyframeAsks_;
+  if (!webrtc_) return out;
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtc_));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* e = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* f = gst_element_get_factory(e);
+    const std::string factory = f ? GST_OBJECT_NAME(f) : "";
+    if (factory == "rtprtxsend") {
+      out.retransmitted += int(uintProperty(e, "num-rtx-packets"));
+    } else if (factory == "rtprtxreceive") {
+      out.repaired += int(uintProperty(e, "num-rtx-assoc-packets"));
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return out;
 }
 
 std::optional<Frame> TestPeer::lastFrame() const {

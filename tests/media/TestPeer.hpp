@@ -58,6 +58,20 @@ class TestPeer {
     // Everything it sends over its transport is lost from the start (setSendBlocked(true)): ICE
     // (answered by libnice itself) connects, but the DTLS handshake never completes.
     bool sendBlocked = false;
+    // Answer the offer's NACK and RTX as a browser does (do-nack on its video transceiver): it
+    // asks for what it lost on the way and resends what the server asks it for.
+    bool nack = false;
+    // The jitterbuffer's latency: how long a lost packet may take to come again.
+    int jitterLatencyMs = 50;
+    // After a loss it could not repair, the video depayloader asks for a keyframe (a PLI), as a
+    // browser's decoder does. Off: it decodes on through the damage.
+    bool requestKeyframes = false;
+  };
+  // What its link's loss cost and what repaired it, counted since start (video only).
+  struct RepairStats {
+    int retransmitted = 0;  // packets it sent again because the server asked (rtprtxsend)
+    int repaired = 0;       // retransmissions it received for its losses (rtprtxreceive)
+    int keyframeAsks = 0;   // keyframe requests its depayloader sent after unrepaired losses
   };
   struct Callbacks {
     std::function<void(const std::string& sdp)> answer;
@@ -92,6 +106,8 @@ class TestPeer {
   void setAudioSending(bool sending) { audioSending_ = sending; }
   // Everything it sends is lost on the way (true) until false: a burst of loss on its uplink.
   void setSendBlocked(bool blocked) { sendBlocked_ = blocked; }
+  // A lossy uplink from now on: this fraction of what it sends (every kind) is lost on the way.
+  void setSendLoss(double fraction) { sendLoss_ = fraction; }
   // The camera's colour from now on (0xRRGGBB).
   void setColour(std::uint32_t colour);
 
@@ -113,6 +129,7 @@ class TestPeer {
   std::size_t audioSamplesReceived() const { return audioSamples_; }
   // Keyframe requests (PLI/FIR, as force-key-unit events) that reached the camera's encoder.
   int keyframeRequests() const { return keyframeRequests_; }
+  RepairStats repairStats() const;
 
  private:
   static void onPadAdded(GstElement*, GstPad* pad, gpointer self);
@@ -122,6 +139,7 @@ class TestPeer {
   static GstPadProbeReturn onVideoPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
   static void onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer self);
   static GstPadProbeReturn onNetworkPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onSentPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onKeyframeRequest(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onMicSamples(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpointer self);
@@ -129,6 +147,8 @@ class TestPeer {
   void frameArrived();
   void linkVideoCounter(GstPad* pad);
   void buildShare(std::uint32_t colour);
+  void enableNack(GstElement* videoPay);
+  void shortenRtcpInterval();
 
   std::string name_;
   Options options_;
@@ -149,6 +169,9 @@ class TestPeer {
   std::atomic<int> rtcpDelayMs_{0};
   std::atomic<bool> audioSending_{true};
   std::atomic<bool> sendBlocked_{false};
+  std::atomic<double> sendLoss_{0};
+  std::atomic<unsigned> sendLossSeed_{54321};
+  std::atomic<int> keyframeAsks_{0};
   std::atomic<int> micLevel_{127};       // RFC 6464 level of the last 20 ms sent
   std::atomic<int> audioLevelExtId_{0};  // the offer's ssrc-audio-level id, 0 if none
   std::atomic<std::size_t> audioSamples_{0};
