@@ -108,6 +108,30 @@ core::LegState toLegState(GstWebRTCPeerConnectionState s) {
   return core::LegState::kNew;
 }
 
+// webrtcbin 1.22 offers `transport-cc` feedback on every m-line (without the header extension
+// it needs) and drops the `goog-remb` our codec preferences ask for. A browser that sees
+// transport-cc on a stream it receives expects transport-wide feedback and sends no REMB, so the
+// viewer's rung would be chosen from loss alone. The video m-lines therefore offer REMB instead.
+void preferRemb(GstSDPMessage* sdp) {
+  for (guint m = 0; m < gst_sdp_message_medias_len(sdp); ++m) {
+    auto* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(sdp, m));
+    if (orEmpty(gst_sdp_media_get_media(media)) != "video") continue;
+    std::vector<std::string> vp8;
+    for (guint a = gst_sdp_media_attributes_len(media); a-- > 0;) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, a);
+      const std::string key = orEmpty(attr->key), value = orEmpty(attr->value);
+      if (key == "rtcp-fb" && value.size() > 13 &&
+          value.compare(value.size() - 13, 13, " transport-cc") == 0) {
+        gst_sdp_media_remove_attribute(media, a);
+      } else if (key == "rtpmap" && value.find(" VP8/") != std::string::npos) {
+        vp8.push_back(value.substr(0, value.find(' ')));
+      }
+    }
+    for (const auto& pt : vp8)
+      gst_sdp_media_add_attribute(media, "rtcp-fb", (pt + " goog-remb").c_str());
+  }
+}
+
 // Checks that an answer is well-formed SDP that answers our three m-lines in order (audio,
 // camera, shared screen), with the ICE and DTLS attributes a WebRTC answer must carry; a rejected
 // m-line (port 0) needs none. Returns an empty string when it is acceptable.
@@ -197,6 +221,7 @@ struct Mixer::Room {
   std::optional<gint64> lossWindowStartUs;
   // The worst of those windows since the last statistics read (for the monitor).
   std::optional<double> lossForStats;
+  std::optional<int> estimateKbps;  // its last REMB: what its browser says its downlink carries
   std::shared_ptr<AudioGate> gate;
   Source camera;
   Source share;
@@ -676,6 +701,7 @@ void Mixer::onOfferCreated(GstPromise* promise, gpointer data) {
     });
     return;
   }
+  preferRemb(offer->sdp);
   GCharPtr text(gst_sdp_message_as_text(offer->sdp));
   std::string sdp = text.get();
   GST_DEBUG("meeting=%s participant=%s offer:\n%s", mixer->meeting_.c_str(), room->id.c_str(),
@@ -1255,7 +1281,10 @@ void Mixer::onFeedback(const core::ParticipantId& id, std::optional<double> loss
       room->lossWindowStartUs.reset();
     }
   }
-  if (estimateKbps) room->rungChoice->onEstimate(*estimateKbps, now);
+  if (estimateKbps) {
+    room->estimateKbps = estimateKbps;
+    room->rungChoice->onEstimate(*estimateKbps, now);
+  }
   const int rung = room->rungChoice->update(now);
   if (rung != room->videoRung) routeVideo(*room, rung);
 }
@@ -1347,6 +1376,7 @@ void Mixer::onStats(GstPromise* promise, gpointer data) {
       stats.lossOutPercent = *r->lossForStats * 100.0;
       r->lossForStats.reset();
     }
+    if (r->estimateKbps) stats.estimateKbps = double(*r->estimateKbps);
     if (r->videoRung >= 0 && r->videoRung < int(m.rungs_.size())) {
       const Rung& rung = *m.rungs_[std::size_t(r->videoRung)];
       stats.rung = std::to_string(rung.width) + "x" + std::to_string(rung.height);

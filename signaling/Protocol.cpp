@@ -343,7 +343,8 @@ json sampleJson(const core::SiteSample& s, std::int64_t offsetMs) {
           {"fpsOut", optionalNumber(s.fpsOut)},
           {"audioLevel", s.audioLevel},
           {"freezes", s.freezes},
-          {"keyframeRequests", s.keyframeRequests}};
+          {"keyframeRequests", s.keyframeRequests},
+          {"estimateKbps", optionalNumber(s.estimateKbps)}};
 }
 
 json siteJson(const core::SiteView& v, std::int64_t offsetMs, bool withHistory) {

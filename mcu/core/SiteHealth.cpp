@@ -216,6 +216,7 @@ SiteSample SiteMonitor::sample(Site& site, std::int64_t nowMs) const {
     s.jitterMs = b.jitterInMs;
     if (b.roundTripMs) s.oneWayDelayMs = *b.roundTripMs / 2;
     s.keyframeRequests = b.keyframeRequests;
+    s.estimateKbps = b.estimateKbps;
     site.previous = site.current;
     site.current.reset();
   } else if (site.present && site.previous) {

@@ -47,6 +47,7 @@ struct LegStats {
   std::uint64_t keyframeRequests = 0;    // PLI and FIR it sent us
   std::string candidateType;             // the room's side of the selected pair
   std::string rung;                      // "640x360": the picture it receives; empty: none
+  std::optional<double> estimateKbps;    // what its browser estimates its downlink carries (REMB)
 };
 
 // What the room page measures (protocol message `stats`), already as rates and current values.
@@ -78,6 +79,7 @@ struct SiteSample {
   int audioLevel = 127;                 // RFC 6464 scale: 0 loudest, 127 silence
   std::uint64_t freezes = 0;
   std::uint64_t keyframeRequests = 0;
+  std::optional<double> estimateKbps;  // its downlink as its browser estimates it (REMB)
   bool operator==(const SiteSample&) const = default;
 };
 

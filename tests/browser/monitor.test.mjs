@@ -176,6 +176,11 @@ test('a technician sees both sites live on /monitor and opens one', { timeout: T
     const picked = await monitor.evaluate(() => window.mcuMonitor.site);
     assert.equal(picked.unitId, UNITS.commune);
     assert.ok(Array.isArray(picked.history) && picked.history.length > 0, 'history samples');
+    // Its browser reports what its downlink carries (REMB: the offer asks for it instead of
+    // transport-cc), the estimate its rung is chosen from.
+    await until("the commune browser's REMB estimate", () => monitor.evaluate((unit) =>
+      (window.mcuMonitor.state?.meetings ?? []).flatMap((m) => m.sites)
+        .some((s) => s.unitId === unit && s.latest?.estimateKbps > 0), UNITS.commune));
     // The next pushes extend the chart.
     const seeded = await monitor.evaluate(() => window.mcuMonitor.state.at);
     await until('a newer monitor-state', () =>

@@ -33,6 +33,7 @@ class SiteHealthTest : public ::testing::Test {
     stats.jitterInMs = jitterMs;
     stats.rung = "1280x720";
     stats.candidateType = "host";
+    stats.estimateKbps = 1800;
     monitor.legStats("p1", stats, now - 1990);
     return monitor.tick(now);
   }
@@ -54,6 +55,7 @@ TEST_F(SiteHealthTest, AHealthySiteIsGreenWithRatesFromItsCounters) {
   EXPECT_NEAR(v.latest->kbpsOut, 260'000 * 8 / 2000.0, 1);
   EXPECT_EQ(v.latest->lossPercent, 0);
   EXPECT_EQ(v.latest->oneWayDelayMs, 10);
+  EXPECT_EQ(v.latest->estimateKbps, 1800);
   EXPECT_EQ(v.rung, "1280x720");
   EXPECT_EQ(v.candidateType, "host");
   EXPECT_EQ(v.history.size(), 4u);
