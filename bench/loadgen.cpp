@@ -5,8 +5,10 @@
 //
 // With --latency-trials, site 1 is a probe (its own encoders: a picture that flashes, a tone
 // that clicks) and site 2 decodes the composite and the mix and finds each flash and click in
-// them, so the mixer's added latency is measured by content on one clock. With --join-trials, a
-// decoding site joins the full meeting and leaves again, timing its join to its first frame.
+// them, so the latency is measured by content on one clock: end to end (source to decoded), and
+// the mixer's own share (the probe's encoder output to the detector's received RTP). With
+// --join-trials, a decoding site joins the full meeting and leaves again, timing its join to its
+// first frame.
 //
 // Signals: SIGINT/SIGTERM end the hold early; SIGUSR1 marks the start and then the end of a
 // measurement window, over which frame rates and received bitrates are reported.
@@ -482,6 +484,21 @@ void reportLatency(const Sites& sites, const Args& args) {
       probe.clicksSent().snapshot().size(), percentile(audio, 0.5).c_str(),
       percentile(audio, 0.95).c_str(), percentile(audio, 1).c_str(),
       probe.sendsAudioLevel() ? "sent" : "not-offered");
+  // The same trials from the probe's encoder output to the detector's RTP (after its
+  // jitterbuffer, which holds nothing while packets come in order): what the server adds, plus
+  // both ends' SRTP and loopback.
+  const auto mixerVideo =
+      latencies(probe.flashesEncoded().snapshot(), detector.flashesArrived().snapshot());
+  const auto mixerAudio =
+      latencies(probe.clicksEncoded().snapshot(), detector.clicksArrived().snapshot());
+  std::printf(
+      "mcu-loadgen: mixer-latency video n=%zu/%zu p50_ms=%s p95_ms=%s max_ms=%s"
+      " audio n=%zu/%zu p50_ms=%s p95_ms=%s max_ms=%s\n",
+      mixerVideo.size(), probe.flashesEncoded().snapshot().size(),
+      percentile(mixerVideo, 0.5).c_str(), percentile(mixerVideo, 0.95).c_str(),
+      percentile(mixerVideo, 1).c_str(), mixerAudio.size(), probe.clicksEncoded().snapshot().size(),
+      percentile(mixerAudio, 0.5).c_str(), percentile(mixerAudio, 0.95).c_str(),
+      percentile(mixerAudio, 1).c_str());
 }
 
 // A decoding site joins the meeting as it is, times `join` to its first decoded composite frame
