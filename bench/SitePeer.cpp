@@ -495,9 +495,23 @@ void SitePeer::addDecoder(GstPad* pad, bool video) {
   for (GstElement* e : chain) gst_bin_add(GST_BIN(bin_), e);
   for (std::size_t i = 0; i + 1 < chain.size(); ++i) gst_element_link(chain[i], chain[i + 1]);
   for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
+  if (video) {
+    GstPad* frames = gst_element_get_static_pad(chain[1], "sink");
+    gst_pad_add_probe(frames, GST_PAD_PROBE_TYPE_BUFFER, &SitePeer::onEncodedFrame, this, nullptr);
+    gst_object_unref(frames);
+  }
   GstPad* sink = gst_element_get_static_pad(chain.front(), "sink");
   gst_pad_link(pad, sink);
   gst_object_unref(sink);
+}
+
+// Depayloaded VP8 frames into the decoder: keyframes are counted (what the rung's rate spends on
+// them).
+GstPadProbeReturn SitePeer::onEncodedFrame(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  if (!GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT)) {
+    ++static_cast<SitePeer*>(data)->keyframes_;
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn SitePeer::onReceivedPacket(GstPad* pad, GstPadProbeInfo* info, gpointer data) {

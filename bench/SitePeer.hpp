@@ -112,6 +112,7 @@ class SitePeer {
 
   const std::string& name() const { return options_.name; }
   int framesReceived() const { return frames_; }
+  int keyframesReceived() const { return keyframes_; }  // decoding sites only
   std::uint64_t audioPackets() const { return audioPackets_; }
   std::uint64_t videoBytes() const { return videoBytes_; }
   std::uint64_t audioBytes() const { return audioBytes_; }
@@ -137,6 +138,7 @@ class SitePeer {
   static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
   static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
   static GstPadProbeReturn onReceivedPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onEncodedFrame(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onAudioSent(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onProbePicture(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onProbeSound(GstPad*, GstPadProbeInfo* info, gpointer self);
@@ -168,6 +170,7 @@ class SitePeer {
   std::atomic<int> audioLevel_{127};   // RFC 6464 -dBov of what the site sends now
 
   std::atomic<int> frames_{0};
+  std::atomic<int> keyframes_{0};
   std::atomic<std::uint64_t> audioPackets_{0};
   std::atomic<std::uint64_t> videoBytes_{0};
   std::atomic<std::uint64_t> audioBytes_{0};

@@ -331,14 +331,15 @@ class SignalingPool {
 
 struct Mark {
   Clock::time_point at;
-  std::vector<int> frames;
+  std::vector<int> frames, keyframes;
   std::vector<std::uint64_t> videoBytes, audioBytes;
 };
 
 Mark mark(const Sites& sites) {
-  Mark m{Clock::now(), {}, {}, {}};
+  Mark m{Clock::now(), {}, {}, {}, {}};
   for (const auto& s : sites) {
     m.frames.push_back(s->peer().framesReceived());
+    m.keyframes.push_back(s->peer().keyframesReceived());
     m.videoBytes.push_back(s->peer().videoBytes());
     m.audioBytes.push_back(s->peer().audioBytes());
   }
@@ -538,12 +539,14 @@ void report(const Sites& sites, const Mark& from, const Mark& to) {
                 "audio_kbps", "media-state");
   }
   double minFps = 1e9, sumFps = 0, sumVideo = 0, minVideo = 1e18, maxVideo = 0, sumAudio = 0;
+  int maxKeyframes = 0;  // over the decoding sites: the others do not look into the frames
   for (std::size_t i = 0; i < sites.size(); ++i) {
     const Site& s = *sites[i];
     const double fps = span > 0 ? (to.frames[i] - from.frames[i]) / span : 0;
     const double video = span > 0 ? (to.videoBytes[i] - from.videoBytes[i]) * 8 / span / 1000 : 0;
     const double audio = span > 0 ? (to.audioBytes[i] - from.audioBytes[i]) * 8 / span / 1000 : 0;
     minFps = std::min(minFps, fps);
+    maxKeyframes = std::max(maxKeyframes, to.keyframes[i] - from.keyframes[i]);
     sumFps += fps;
     sumVideo += video;
     minVideo = std::min(minVideo, video);
@@ -557,9 +560,10 @@ void report(const Sites& sites, const Mark& from, const Mark& to) {
   const double n = double(sites.size());
   std::printf(
       "mcu-loadgen: summary rooms=%zu window_s=%.1f min_fps=%.1f mean_fps=%.1f no_audio=%d"
-      " video_kbps_mean=%.0f video_kbps_min=%.0f video_kbps_max=%.0f audio_kbps_mean=%.1f\n",
+      " video_kbps_mean=%.0f video_kbps_min=%.0f video_kbps_max=%.0f audio_kbps_mean=%.1f"
+      " keyframes_decoded=%d\n",
       sites.size(), span, minFps, sumFps / n, sitesWithoutAudio(sites), sumVideo / n, minVideo,
-      maxVideo, sumAudio / n);
+      maxVideo, sumAudio / n, maxKeyframes);
 }
 
 }  // namespace

@@ -221,7 +221,8 @@ measure() {
   printf '  join to first composite frame: p50 %s ms, max %s ms (%s)\n' "${j50:--}" \
     "${jmax:--}" "$(sed -n 's/.*\(n=[0-9]* failed=[0-9]*\).*/\1/p' <<<"$join")"
   if [[ -s $WORK/rungs1 ]]; then
-    echo "  encoded video per rung (server counter mcu_video_encoded_bytes_total):"
+    echo "  encoded video per rung (server counter mcu_video_encoded_bytes_total; a decoding site" \
+      "got $(field summary keyframes_decoded "$log") keyframes in the ${secs}s window):"
     join -t $'\t' "$WORK/rungs0" "$WORK/rungs1" |
       awk -F'\t' -v s="$secs" '{ printf "    %-10s %7.0f kb/s\n", $1, ($3 - $2) * 8 / s / 1000 }'
   else
