@@ -23,6 +23,15 @@ namespace {
 
 constexpr int kAudioPayload = 111;
 constexpr int kVideoPayload = 96;
+// The rungs' VP8 rate control (libvpx's client buffer model, in milliseconds of the target rate):
+// the send rate is held over about a second, and frames are skipped when the buffer falls below
+// kDropFrameBufferPercent (the content costs more than the target at the coarsest quantizer).
+constexpr int kRateBufferMs = 1000;
+constexpr int kRateBufferInitialMs = 500;
+constexpr int kRateBufferOptimalMs = 600;
+constexpr int kRateOvershootPercent = 15;
+constexpr int kDropFrameBufferPercent = 30;
+constexpr int kMaxKeyframePercent = 750;  // of one frame's share: 7.5 frames
 // What a room's media may spend after its jitterbuffer (depayload, decode, scale to its tile, a
 // busy moment's scheduling) and still reach its aggregator in time.
 constexpr int kProcessingMarginMs = 20;
@@ -446,6 +455,15 @@ void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* so
                "end-usage", 1 /* cbr */, "target-bitrate", kbps * 1000, "keyframe-max-dist",
                std::max(1, v.keyframeIntervalMs * v.fps / 1000), "lag-in-frames", 0,
                "error-resilient", 1, "threads", width * height > 640 * 360 ? 2 : 1, nullptr);
+  // Hold the rung's rate over a second, as a viewer's link sees it, not over libvpx's default six
+  // (a burst of seconds of overshoot is what fills a commune link's queue). A busy composite can
+  // cost more than the target even at the coarsest quantizer: the encoder then skips a frame
+  // when its buffer runs low rather than overshoot, as browsers' real-time encoders do. Keyframes
+  // are capped at kMaxKeyframePercent of a frame's share so that they do not burst either.
+  g_object_set(rung->encoder, "buffer-size", kRateBufferMs, "buffer-initial-size",
+               kRateBufferInitialMs, "buffer-optimal-size", kRateBufferOptimalMs, "overshoot",
+               kRateOvershootPercent, "dropframe-threshold", kDropFrameBufferPercent,
+               "max-intra-bitrate", kMaxKeyframePercent, nullptr);
   chain.push_back(rung->encoder);
   rung->tee = add("tee", p + "tee");
   g_object_set(rung->tee, "allow-not-linked", TRUE, nullptr);
