@@ -54,7 +54,8 @@ struct Config {
     // K: the loudest rooms that are mixed (each hears the others; everyone else shares one mix
     // of the K, encoded once).
     int talkers = 3;
-    // As video.jitterBufferMs, for the audio mixes. A packet later than this is not heard.
+    // As video.jitterBufferMs, for the audio mixes: a packet later than this (plus 20 ms for
+    // decoding) is left out of the mix.
     int jitterBufferMs = 30;
   } audio;
   struct Ice {
