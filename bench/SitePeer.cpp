@@ -88,6 +88,36 @@ Clock::time_point fromRep(Clock::rep r) {
 
 }  // namespace
 
+// ------------------------------------------------------------------------------ ArrivalLog
+
+void ArrivalLog::add(GstClockTime pts, Clock::time_point at) {
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) return;
+  std::lock_guard lock(mu_);
+  auto& last = entries_[(next_ + kSize - 1) % kSize];
+  if (next_ > 0 && last.first == pts) {
+    last.second = at;
+    return;
+  }
+  entries_[next_ % kSize] = {pts, at};
+  ++next_;
+}
+
+std::optional<Clock::time_point> ArrivalLog::find(GstClockTime pts, GstClockTime tolerance) const {
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) return std::nullopt;
+  std::lock_guard lock(mu_);
+  std::optional<Clock::time_point> best;
+  GstClockTime bestDistance = tolerance + 1;
+  for (std::size_t i = 0; i < std::min(next_, kSize); ++i) {
+    const auto& [when, at] = entries_[i];
+    const GstClockTime distance = when > pts ? when - pts : pts - when;
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = at;
+    }
+  }
+  return best;
+}
+
 // ------------------------------------------------------------------------------ FlashDetector
 
 bool FlashDetector::onFrame(const std::uint8_t* y, int stride, int width, int height) {
@@ -205,6 +235,10 @@ GstElement* SitePeer::addProbeVideo() {
   GstPad* pad = gst_element_get_static_pad(caps, "src");
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &SitePeer::onProbePicture, this, nullptr);
   gst_object_unref(pad);
+  pad = gst_element_get_static_pad(enc, "src");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &SitePeer::onProbeEncodedPicture, this,
+                    nullptr);
+  gst_object_unref(pad);
   return enc;
 }
 
@@ -223,6 +257,9 @@ GstElement* SitePeer::addProbeAudio() {
   GstPad* pad = gst_element_get_static_pad(caps, "src");
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &SitePeer::onProbeSound, this, nullptr);
   gst_object_unref(pad);
+  pad = gst_element_get_static_pad(enc, "src");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &SitePeer::onProbeEncodedSound, this, nullptr);
+  gst_object_unref(pad);
   return enc;
 }
 
@@ -231,6 +268,7 @@ GstPadProbeReturn SitePeer::onProbePicture(GstPad*, GstPadProbeInfo* info, gpoin
   if (self->flashRequested_.exchange(false)) {
     self->whiteFramesLeft_ = std::max(1, int(kFlashSeconds * self->shared_.options().fps));
     self->flashesSent_.add(Clock::now());
+    self->flashPts_ = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
   }
   if (self->whiteFramesLeft_ == 0) return GST_PAD_PROBE_OK;
   --self->whiteFramesLeft_;
@@ -253,6 +291,7 @@ GstPadProbeReturn SitePeer::onProbeSound(GstPad*, GstPadProbeInfo* info, gpointe
   if (self->clickRequested_.exchange(false)) {
     self->loudBuffersLeft_ = kLoudBuffers;
     self->clicksSent_.add(Clock::now());
+    self->clickPts_ = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
   }
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   const bool loud = self->loudBuffersLeft_ > 0;
@@ -273,6 +312,35 @@ GstPadProbeReturn SitePeer::onProbeSound(GstPad*, GstPadProbeInfo* info, gpointe
   }
   self->audioLevel_ = audioLevel(s, n);
   gst_buffer_unmap(buffer, &map);
+  return GST_PAD_PROBE_OK;
+}
+
+// The encoded picture that carries the flash's first frame (vp8enc keeps the PTS, lag 0).
+GstPadProbeReturn SitePeer::onProbeEncodedPicture(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<SitePeer*>(data);
+  const GstClockTime pending = self->flashPts_;
+  const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+  if (GST_CLOCK_TIME_IS_VALID(pending) && GST_CLOCK_TIME_IS_VALID(pts) && pts >= pending) {
+    self->flashPts_ = GST_CLOCK_TIME_NONE;
+    self->flashesEncoded_.add(Clock::now());
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+// The Opus packet that holds the click's first sample. Dated like the detector dates what it
+// receives: when the packet came out, plus where the onset lies in it.
+GstPadProbeReturn SitePeer::onProbeEncodedSound(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<SitePeer*>(data);
+  const GstClockTime pending = self->clickPts_;
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  const GstClockTime pts = GST_BUFFER_PTS(buffer), duration = GST_BUFFER_DURATION(buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(pending) || !GST_CLOCK_TIME_IS_VALID(pts) ||
+      !GST_CLOCK_TIME_IS_VALID(duration) || pts + duration <= pending) {
+    return GST_PAD_PROBE_OK;
+  }
+  self->clickPts_ = GST_CLOCK_TIME_NONE;
+  const GstClockTime into = pending > pts ? pending - pts : 0;
+  self->clicksEncoded_.add(Clock::now() + std::chrono::nanoseconds(into));
   return GST_PAD_PROBE_OK;
 }
 
@@ -427,9 +495,23 @@ void SitePeer::addDecoder(GstPad* pad, bool video) {
   for (GstElement* e : chain) gst_bin_add(GST_BIN(bin_), e);
   for (std::size_t i = 0; i + 1 < chain.size(); ++i) gst_element_link(chain[i], chain[i + 1]);
   for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
+  if (video) {
+    GstPad* frames = gst_element_get_static_pad(chain[1], "sink");
+    gst_pad_add_probe(frames, GST_PAD_PROBE_TYPE_BUFFER, &SitePeer::onEncodedFrame, this, nullptr);
+    gst_object_unref(frames);
+  }
   GstPad* sink = gst_element_get_static_pad(chain.front(), "sink");
   gst_pad_link(pad, sink);
   gst_object_unref(sink);
+}
+
+// Depayloaded VP8 frames into the decoder: keyframes are counted (what the rung's rate spends on
+// them).
+GstPadProbeReturn SitePeer::onEncodedFrame(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  if (!GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT)) {
+    ++static_cast<SitePeer*>(data)->keyframes_;
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn SitePeer::onReceivedPacket(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
@@ -445,6 +527,9 @@ GstPadProbeReturn SitePeer::onReceivedPacket(GstPad* pad, GstPadProbeInfo* info,
 
 void SitePeer::countPacket(GstBuffer* buffer, bool video) {
   const std::size_t size = gst_buffer_get_size(buffer);
+  if (options_.detect) {
+    (video ? videoArrivals_ : audioArrivals_).add(GST_BUFFER_PTS(buffer), Clock::now());
+  }
   if (!video) {
     audioBytes_ += size;
     ++audioPackets_;
@@ -477,6 +562,10 @@ GstFlowReturn SitePeer::onVideoSample(GstElement* sink, gpointer data) {
             static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)),
             GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), vinfo.width, vinfo.height)) {
       self->flashesSeen_.add(now);
+      // The frame's packets: depayloader and decoder keep the PTS they had.
+      if (auto at = self->videoArrivals_.find(GST_BUFFER_PTS(gst_sample_get_buffer(sample)), 0)) {
+        self->flashesArrived_.add(*at);
+      }
     }
     gst_video_frame_unmap(&frame);
   }
@@ -491,16 +580,20 @@ GstFlowReturn SitePeer::onAudioSample(GstElement* sink, gpointer data) {
   GstMapInfo map;
   GstBuffer* buffer = gst_sample_get_buffer(sample);
   if (self->options_.detect && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    self->detectClick(reinterpret_cast<const std::int16_t*>(map.data), map.size / 2);
+    self->detectClick(reinterpret_cast<const std::int16_t*>(map.data), map.size / 2,
+                      GST_BUFFER_PTS(buffer));
     gst_buffer_unmap(buffer, &map);
   }
   gst_sample_unref(sample);
   return GST_FLOW_OK;
 }
 
-// The click's onset is the first sample above the tone's peak. A decoded buffer arrives when its
-// last sample is known, so the onset is dated back from now by the samples after it.
-void SitePeer::detectClick(const std::int16_t* samples, std::size_t n) {
+// The click's onset is the first sample above the tone's peak. It cannot be played before its
+// buffer is decoded, so it is heard at the earliest its offset into the buffer after now (the
+// probe's source, a live test source, sends each buffer at its first sample's time). The packet
+// that held it (the decoder keeps the packet's PTS, give or take its timestamp smoothing: half a
+// packet is allowed) is dated the same way from its arrival.
+void SitePeer::detectClick(const std::int16_t* samples, std::size_t n, GstClockTime pts) {
   const auto now = Clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     ++samplesSinceClick_;
@@ -508,8 +601,10 @@ void SitePeer::detectClick(const std::int16_t* samples, std::size_t n) {
       continue;
     }
     samplesSinceClick_ = 0;
-    const auto after = std::chrono::microseconds((n - i) * 1000000 / 48000);
-    clicksHeard_.add(now - std::chrono::duration_cast<Clock::duration>(after));
+    const auto into =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(i * 1000000 / 48000));
+    clicksHeard_.add(now + into);
+    if (auto at = audioArrivals_.find(pts, 10 * GST_MSECOND)) clicksArrived_.add(*at + into);
   }
 }
 

@@ -46,6 +46,22 @@ class EventTimes {
   std::vector<Clock::time_point> times_;
 };
 
+// When recent RTP buffers (by their PTS) left a site's webrtcbin: a detected flash or click is
+// traced back to the packets that carried it. Written and read by streaming threads.
+class ArrivalLog {
+ public:
+  // A video frame's packets share a PTS: the last one (the frame complete) is kept.
+  void add(GstClockTime pts, Clock::time_point at);
+  // The arrival of the buffer whose PTS is within `tolerance` of `pts`, nearest first.
+  std::optional<Clock::time_point> find(GstClockTime pts, GstClockTime tolerance) const;
+
+ private:
+  static constexpr std::size_t kSize = 256;
+  mutable std::mutex mu_;
+  std::array<std::pair<GstClockTime, Clock::time_point>, kSize> entries_{};
+  std::size_t next_ = 0;
+};
+
 // Finds the probe's black-to-white flash in decoded composites wherever its tile is: the frame's
 // luma is cut into a grid of blocks, and a flash is a few blocks that were dark in the last
 // frames and are bright now. The shared pattern moves too slowly to do that.
@@ -96,6 +112,7 @@ class SitePeer {
 
   const std::string& name() const { return options_.name; }
   int framesReceived() const { return frames_; }
+  int keyframesReceived() const { return keyframes_; }  // decoding sites only
   std::uint64_t audioPackets() const { return audioPackets_; }
   std::uint64_t videoBytes() const { return videoBytes_; }
   std::uint64_t audioBytes() const { return audioBytes_; }
@@ -107,6 +124,12 @@ class SitePeer {
   const EventTimes& clicksSent() const { return clicksSent_; }
   const EventTimes& flashesSeen() const { return flashesSeen_; }
   const EventTimes& clicksHeard() const { return clicksHeard_; }
+  // The mixer's own share, on the RTP wire: when the probe's encoder put out the flash or the
+  // click, and when the packets the detector found them in left its webrtcbin.
+  const EventTimes& flashesEncoded() const { return flashesEncoded_; }
+  const EventTimes& clicksEncoded() const { return clicksEncoded_; }
+  const EventTimes& flashesArrived() const { return flashesArrived_; }
+  const EventTimes& clicksArrived() const { return clicksArrived_; }
 
  private:
   static void onPadAdded(GstElement*, GstPad* pad, gpointer self);
@@ -115,9 +138,12 @@ class SitePeer {
   static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
   static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
   static GstPadProbeReturn onReceivedPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onEncodedFrame(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onAudioSent(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onProbePicture(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onProbeSound(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onProbeEncodedPicture(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onProbeEncodedSound(GstPad*, GstPadProbeInfo* info, gpointer self);
 
   void addSendChains();
   GstElement* addProbeVideo();
@@ -127,7 +153,7 @@ class SitePeer {
   void linkIncoming(GstPad* pad);
   void addDecoder(GstPad* pad, bool video);
   void countPacket(GstBuffer* buffer, bool video);
-  void detectClick(const std::int16_t* samples, std::size_t n);
+  void detectClick(const std::int16_t* samples, std::size_t n, GstClockTime pts);
 
   SharedMedia& shared_;
   Options options_;
@@ -144,6 +170,7 @@ class SitePeer {
   std::atomic<int> audioLevel_{127};   // RFC 6464 -dBov of what the site sends now
 
   std::atomic<int> frames_{0};
+  std::atomic<int> keyframes_{0};
   std::atomic<std::uint64_t> audioPackets_{0};
   std::atomic<std::uint64_t> videoBytes_{0};
   std::atomic<std::uint64_t> audioBytes_{0};
@@ -156,12 +183,21 @@ class SitePeer {
   int loudBuffersLeft_ = 0;
   EventTimes flashesSent_;
   EventTimes clicksSent_;
+  // PTS of the flash's first picture and the click's first sample, until the encoder puts it out.
+  std::atomic<GstClockTime> flashPts_{GST_CLOCK_TIME_NONE};
+  std::atomic<GstClockTime> clickPts_{GST_CLOCK_TIME_NONE};
+  EventTimes flashesEncoded_;
+  EventTimes clicksEncoded_;
 
   // Detecting site: touched by one streaming thread each.
   FlashDetector flashDetector_;
   std::size_t samplesSinceClick_ = 0;
   EventTimes flashesSeen_;
   EventTimes clicksHeard_;
+  ArrivalLog videoArrivals_;
+  ArrivalLog audioArrivals_;
+  EventTimes flashesArrived_;
+  EventTimes clicksArrived_;
 };
 
 }  // namespace mcu::bench

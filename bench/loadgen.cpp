@@ -5,8 +5,10 @@
 //
 // With --latency-trials, site 1 is a probe (its own encoders: a picture that flashes, a tone
 // that clicks) and site 2 decodes the composite and the mix and finds each flash and click in
-// them, so the mixer's added latency is measured by content on one clock. With --join-trials, a
-// decoding site joins the full meeting and leaves again, timing its join to its first frame.
+// them, so the latency is measured by content on one clock: end to end (source to decoded), and
+// the mixer's own share (the probe's encoder output to the detector's received RTP). With
+// --join-trials, a decoding site joins the full meeting and leaves again, timing its join to its
+// first frame.
 //
 // Signals: SIGINT/SIGTERM end the hold early; SIGUSR1 marks the start and then the end of a
 // measurement window, over which frame rates and received bitrates are reported.
@@ -329,14 +331,15 @@ class SignalingPool {
 
 struct Mark {
   Clock::time_point at;
-  std::vector<int> frames;
+  std::vector<int> frames, keyframes;
   std::vector<std::uint64_t> videoBytes, audioBytes;
 };
 
 Mark mark(const Sites& sites) {
-  Mark m{Clock::now(), {}, {}, {}};
+  Mark m{Clock::now(), {}, {}, {}, {}};
   for (const auto& s : sites) {
     m.frames.push_back(s->peer().framesReceived());
+    m.keyframes.push_back(s->peer().keyframesReceived());
     m.videoBytes.push_back(s->peer().videoBytes());
     m.audioBytes.push_back(s->peer().audioBytes());
   }
@@ -482,6 +485,21 @@ void reportLatency(const Sites& sites, const Args& args) {
       probe.clicksSent().snapshot().size(), percentile(audio, 0.5).c_str(),
       percentile(audio, 0.95).c_str(), percentile(audio, 1).c_str(),
       probe.sendsAudioLevel() ? "sent" : "not-offered");
+  // The same trials from the probe's encoder output to the detector's RTP (after its
+  // jitterbuffer, which holds nothing while packets come in order): what the server adds, plus
+  // both ends' SRTP and loopback.
+  const auto mixerVideo =
+      latencies(probe.flashesEncoded().snapshot(), detector.flashesArrived().snapshot());
+  const auto mixerAudio =
+      latencies(probe.clicksEncoded().snapshot(), detector.clicksArrived().snapshot());
+  std::printf(
+      "mcu-loadgen: mixer-latency video n=%zu/%zu p50_ms=%s p95_ms=%s max_ms=%s"
+      " audio n=%zu/%zu p50_ms=%s p95_ms=%s max_ms=%s\n",
+      mixerVideo.size(), probe.flashesEncoded().snapshot().size(),
+      percentile(mixerVideo, 0.5).c_str(), percentile(mixerVideo, 0.95).c_str(),
+      percentile(mixerVideo, 1).c_str(), mixerAudio.size(), probe.clicksEncoded().snapshot().size(),
+      percentile(mixerAudio, 0.5).c_str(), percentile(mixerAudio, 0.95).c_str(),
+      percentile(mixerAudio, 1).c_str());
 }
 
 // A decoding site joins the meeting as it is, times `join` to its first decoded composite frame
@@ -521,12 +539,14 @@ void report(const Sites& sites, const Mark& from, const Mark& to) {
                 "audio_kbps", "media-state");
   }
   double minFps = 1e9, sumFps = 0, sumVideo = 0, minVideo = 1e18, maxVideo = 0, sumAudio = 0;
+  int maxKeyframes = 0;  // over the decoding sites: the others do not look into the frames
   for (std::size_t i = 0; i < sites.size(); ++i) {
     const Site& s = *sites[i];
     const double fps = span > 0 ? (to.frames[i] - from.frames[i]) / span : 0;
     const double video = span > 0 ? (to.videoBytes[i] - from.videoBytes[i]) * 8 / span / 1000 : 0;
     const double audio = span > 0 ? (to.audioBytes[i] - from.audioBytes[i]) * 8 / span / 1000 : 0;
     minFps = std::min(minFps, fps);
+    maxKeyframes = std::max(maxKeyframes, to.keyframes[i] - from.keyframes[i]);
     sumFps += fps;
     sumVideo += video;
     minVideo = std::min(minVideo, video);
@@ -540,9 +560,10 @@ void report(const Sites& sites, const Mark& from, const Mark& to) {
   const double n = double(sites.size());
   std::printf(
       "mcu-loadgen: summary rooms=%zu window_s=%.1f min_fps=%.1f mean_fps=%.1f no_audio=%d"
-      " video_kbps_mean=%.0f video_kbps_min=%.0f video_kbps_max=%.0f audio_kbps_mean=%.1f\n",
+      " video_kbps_mean=%.0f video_kbps_min=%.0f video_kbps_max=%.0f audio_kbps_mean=%.1f"
+      " keyframes_decoded=%d\n",
       sites.size(), span, minFps, sumFps / n, sitesWithoutAudio(sites), sumVideo / n, minVideo,
-      maxVideo, sumAudio / n);
+      maxVideo, sumAudio / n, maxKeyframes);
 }
 
 }  // namespace

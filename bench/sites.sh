@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Many sites on one node: server CPU (core-seconds per second) and RSS of mcu-server with 10, 25,
 # 50 and 100 sites in one meeting (bench/mcu-loadgen: one process, shared pre-encoded media), a
-# least-squares fit of fixed and per-site cost with the capacity it predicts, the mixer's added
-# latency measured by content (a probe site's flashes and clicks found by a decoding site), the
-# time from join to first composite frame, and the video bitrate per output rung.
+# least-squares fit of fixed and per-site cost with the capacity it predicts, latency measured by
+# content (a probe site's flashes and clicks found by a decoding site) end to end and as added by
+# the mixer alone, the time from join to first composite frame, and the video bitrate per rung.
 #
 #   bench/sites.sh [--quick] [--sites "10 25 50 100"] [--settle S] [--window S] [--trials T]
-#                  [--join-trials J] [--decode-sites K]
+#                  [--join-trials J] [--decode-sites K] [--audio-jitter MS] [--video-jitter MS]
+#
+# --audio-jitter/--video-jitter set the server's audio.jitterBufferMs/video.jitterBufferMs (how
+# long the mixes and the composite wait for late packets); default: the server's own defaults.
 #
 # Every N gets a fresh server. A run that fails (the server cannot hold N sites, the generator
 # times out) is printed as failed and left out of the fit; the script carries on.
@@ -29,9 +32,11 @@ TRIALS=20   # flashes and clicks per run (one per 1.5 s, from the end of the ram
 JOINS=3     # join-to-first-frame trials per run, after the window
 DECODE=0    # sites besides the detector that decode what they receive
 STAGGER=50  # ms between two sites' joins
+AUDIO_JITTER=""  # audio.jitterBufferMs for the server; empty: its default
+VIDEO_JITTER=""
 ARGS=("$@")
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -42,6 +47,8 @@ while [[ $# -gt 0 ]]; do
     --trials) TRIALS=$2; shift ;;
     --join-trials) JOINS=$2; shift ;;
     --decode-sites) DECODE=$2; shift ;;
+    --audio-jitter) AUDIO_JITTER=$2; shift ;;
+    --video-jitter) VIDEO_JITTER=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -61,6 +68,8 @@ rung_bytes() {
 }
 
 # ------------------------------------------------------------------ the server
+VIDEO_KEYS=${VIDEO_JITTER:+\"jitterBufferMs\": $VIDEO_JITTER}
+AUDIO_KEYS=${AUDIO_JITTER:+\"jitterBufferMs\": $AUDIO_JITTER}
 cat >"$WORK/bench.json" <<EOF
 // Written by bench/sites.sh: the embedded video defaults, on loopback only, room for 200 sites.
 {
@@ -68,6 +77,8 @@ cat >"$WORK/bench.json" <<EOF
              "webRoot": "$REPO/web-client"},
   "ice": {"addresses": ["127.0.0.1"]},
   "limits": {"maxRoomsPerMeeting": 200},
+  "video": {$VIDEO_KEYS},
+  "audio": {$AUDIO_KEYS},
   "meetings": [{"code": "demo", "title": "bench", "open": true}]
 }
 EOF
@@ -76,7 +87,8 @@ echo "mcu-server: $SERVER ($(nproc) cores, $(uname -r))"
 echo "sites send: one shared 320x180 @ 15 fps VP8 ~250 kbps stream + Opus silence (one encoder" \
   "each for the whole generator); site 1 a probe (black/white flashes, a 440 Hz tone that clicks)," \
   "site 2 decodes and detects them; $DECODE more decode; the rest count packets only"
-echo "runs: sites=[$SITES] settle=${SETTLE}s window=${WINDOW}s trials=$TRIALS joins=$JOINS"
+echo "runs: sites=[$SITES] settle=${SETTLE}s window=${WINDOW}s trials=$TRIALS joins=$JOINS" \
+  "jitterBufferMs audio=${AUDIO_JITTER:-default} video=${VIDEO_JITTER:-default}"
 echo "load average at start: $(loadavg)"
 echo
 
@@ -177,13 +189,22 @@ measure() {
   a50=$(sed -n 's/.*audio n=[^ ]* p50_ms=\([0-9-]*\) p95_ms=\([0-9-]*\).*/\1/p' <<<"$lat")
   a95=$(sed -n 's/.*audio n=[^ ]* p50_ms=\([0-9-]*\) p95_ms=\([0-9-]*\).*/\2/p' <<<"$lat")
   ext=$(sed -n 's/.*audio_level_ext=\([a-z-]*\).*/\1/p' <<<"$lat")
+  local mix mv50 mv95 mvn ma50 ma95 man
+  mix=$(grep -m1 "mcu-loadgen: mixer-latency" "$log" || true)
+  mvn=$(sed -n 's/.*video n=\([0-9]*\/[0-9]*\).*/\1/p' <<<"$mix")
+  mv50=$(sed -n 's/.*video n=[^ ]* p50_ms=\([0-9-]*\) p95_ms=\([0-9-]*\).*/\1/p' <<<"$mix")
+  mv95=$(sed -n 's/.*video n=[^ ]* p50_ms=\([0-9-]*\) p95_ms=\([0-9-]*\).*/\2/p' <<<"$mix")
+  man=$(sed -n 's/.*audio n=\([0-9]*\/[0-9]*\).*/\1/p' <<<"$mix")
+  ma50=$(sed -n 's/.*audio n=[^ ]* p50_ms=\([0-9-]*\) p95_ms=\([0-9-]*\).*/\1/p' <<<"$mix")
+  ma95=$(sed -n 's/.*audio n=[^ ]* p50_ms=\([0-9-]*\) p95_ms=\([0-9-]*\).*/\2/p' <<<"$mix")
   join=$(grep -m1 "join-to-first-frame" "$log" || true)
   j50=$(sed -n 's/.*p50_ms=\([0-9-]*\).*/\1/p' <<<"$join")
   jmax=$(sed -n 's/.*max_ms=\([0-9-]*\).*/\1/p' <<<"$join")
 
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$cpu" "$rss" \
-    "$peak" "$lg" "$other" "${fps:-0}" "${vk:-0}" "${v50:--}" "${v95:--}" "${a50:--}" \
-    "${a95:--}" "${j50:--}" "${jmax:--}" "${vn:-0/0}" "${an:-0/0}" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$n" "$cpu" "$rss" "$peak" "$lg" "$other" "${fps:-0}" "${vk:-0}" "${v50:--}" "${v95:--}" \
+    "${a50:--}" "${a95:--}" "${j50:--}" "${jmax:--}" "${vn:-0/0}" "${an:-0/0}" "${mv50:--}" \
+    "${mv95:--}" "${ma50:--}" "${ma95:--}" >>"$RESULTS"
   printf '%d sites: server %.3f core-s/s, RSS %.1f MiB (peak %.1f, idle %.1f), %d threads;' "$n" \
     "$cpu" "$(calc "%.2f" "$rss / 1024")" "$(calc "%.2f" "$peak / 1024")" \
     "$(calc "%.2f" "$idle_rss / 1024")" "$threads"
@@ -194,10 +215,14 @@ measure() {
     "${v50:--}" "${v95:--}" "${vn:-0/0}"
   printf ' audio p50 %s p95 %s ms (%s found; audio-level extension %s)\n' "${a50:--}" \
     "${a95:--}" "${an:-0/0}" "${ext:-?}"
+  printf '  mixer-added (probe encoder out -> detector RTP in): video p50 %s p95 %s ms (%s),' \
+    "${mv50:--}" "${mv95:--}" "${mvn:-0/0}"
+  printf ' audio p50 %s p95 %s ms (%s)\n' "${ma50:--}" "${ma95:--}" "${man:-0/0}"
   printf '  join to first composite frame: p50 %s ms, max %s ms (%s)\n' "${j50:--}" \
     "${jmax:--}" "$(sed -n 's/.*\(n=[0-9]* failed=[0-9]*\).*/\1/p' <<<"$join")"
   if [[ -s $WORK/rungs1 ]]; then
-    echo "  encoded video per rung (server counter mcu_video_encoded_bytes_total):"
+    echo "  encoded video per rung (server counter mcu_video_encoded_bytes_total; a decoding site" \
+      "got $(field summary keyframes_decoded "$log") keyframes in the ${secs}s window):"
     join -t $'\t' "$WORK/rungs0" "$WORK/rungs1" |
       awk -F'\t' -v s="$secs" '{ printf "    %-10s %7.0f kb/s\n", $1, ($3 - $2) * 8 / s / 1000 }'
   else
@@ -218,14 +243,16 @@ echo
 awk -F'\t' '
   {
     n[NR] = $1; cpu[NR] = $2; rss[NR] = $3 / 1024
-    printf "| %d | %.3f | %.1f | %.1f | %s | %.0f | %s / %s (%s) | %s / %s (%s) | %s / %s | %.3f | %.2f |\n",
-           $1, $2, $3 / 1024, $4 / 1024, $7, $8, $9, $10, $15, $11, $12, $16, $13, $14, $5, $6
+    printf "| %d | %.3f | %.1f | %.1f | %s | %.0f | %s / %s (%s) | %s / %s | %s / %s (%s) | %s / %s | %s / %s | %.3f | %.2f |\n",
+           $1, $2, $3 / 1024, $4 / 1024, $7, $8, $9, $10, $15, $17, $18, $11, $12, $16, $19, $20,
+           $13, $14, $5, $6
   }
   BEGIN {
     print "| sites | server CPU (core-s/s) | RSS MiB | peak RSS MiB | composite fps (min site) |" \
-          " video kb/s per site | video latency p50 / p95 ms (found) | audio latency p50 / p95 ms" \
-          " (found) | join to first frame p50 / max ms | loadgen CPU | rest of machine |"
-    print "|---|---|---|---|---|---|---|---|---|---|---|"
+          " video kb/s per site | video latency p50 / p95 ms (found) | mixer-added video p50 / p95" \
+          " | audio latency p50 / p95 ms (found) | mixer-added audio p50 / p95 |" \
+          " join to first frame p50 / max ms | loadgen CPU | rest of machine |"
+    print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   }
   END {
     if (NR == 0) { print "no run completed"; exit 1 }

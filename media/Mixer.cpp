@@ -23,10 +23,25 @@ namespace {
 
 constexpr int kAudioPayload = 111;
 constexpr int kVideoPayload = 96;
-constexpr int kJitterLatencyMs = 100;
-// Aggregators start with only the always-present background source; rooms plugged in later
-// arrive this late (jitterbuffer + margin) and would otherwise be dropped as late.
-constexpr GstClockTime kAggregatorLatency = (kJitterLatencyMs + 40) * GST_MSECOND;
+// The rungs' VP8 rate control (libvpx's client buffer model, in milliseconds of the target rate):
+// the send rate is held over about a second, and frames are skipped when the buffer falls below
+// kDropFrameBufferPercent (the content costs more than the target at the coarsest quantizer).
+constexpr int kRateBufferMs = 1000;
+constexpr int kRateBufferInitialMs = 500;
+constexpr int kRateBufferOptimalMs = 600;
+constexpr int kRateOvershootPercent = 15;
+constexpr int kDropFrameBufferPercent = 30;
+constexpr int kMaxKeyframePercent = 750;  // of one frame's share: 7.5 frames
+// What a room's media may spend after its jitterbuffer (depayload, decode, scale to its tile, a
+// busy moment's scheduling) and still reach its aggregator in time.
+constexpr int kProcessingMarginMs = 20;
+
+// How long an aggregator (compositor, audiomixer) waits for its inputs: the rooms' jitter and
+// their processing. It starts with only its always-present background source, whose latency is
+// all it would otherwise know of; rooms plugged in later would be dropped as late.
+GstClockTime aggregatorLatency(int jitterBufferMs) {
+  return GstClockTime(jitterBufferMs + kProcessingMarginMs) * GST_MSECOND;
+}
 const char* kRawAudioCaps = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
 // The RFC 6464 level (ssrc-audio-level) each room's packets carry: who talks is known without
 // decoding anyone. Offered with this id; an answer keeps the offer's ids.
@@ -415,8 +430,8 @@ void Mixer::buildVideoOutput() {
   // first frame would find every pad inactive and end the composite for good (a meeting whose
   // rooms then never get a picture).
   g_object_set(compositor_, "background", 1 /* black */, "ignore-inactive-pads", TRUE,
-               "min-upstream-latency", kAggregatorLatency, "start-time-selection", 1 /* first */,
-               nullptr);
+               "min-upstream-latency", aggregatorLatency(v.jitterBufferMs), "start-time-selection",
+               1 /* first */, nullptr);
   GstElement* outCaps = add("capsfilter", "composite-caps");
   g_object_set(outCaps, "caps", capsFromString(videoCaps(v.width, v.height, v.fps)).get(), nullptr);
   // Silent (a plain pass-through) while there is no notice. Text is rendered once per change and
@@ -474,6 +489,15 @@ void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* so
                "end-usage", 1 /* cbr */, "target-bitrate", kbps * 1000, "keyframe-max-dist",
                std::max(1, v.keyframeIntervalMs * v.fps / 1000), "lag-in-frames", 0,
                "error-resilient", 1, "threads", width * height > 640 * 360 ? 2 : 1, nullptr);
+  // Hold the rung's rate over a second, as a viewer's link sees it, not over libvpx's default six
+  // (a burst of seconds of overshoot is what fills a commune link's queue). A busy composite can
+  // cost more than the target even at the coarsest quantizer: the encoder then skips a frame
+  // when its buffer runs low rather than overshoot, as browsers' real-time encoders do. Keyframes
+  // are capped at kMaxKeyframePercent of a frame's share so that they do not burst either.
+  g_object_set(rung->encoder, "buffer-size", kRateBufferMs, "buffer-initial-size",
+               kRateBufferInitialMs, "buffer-optimal-size", kRateBufferOptimalMs, "overshoot",
+               kRateOvershootPercent, "dropframe-threshold", kDropFrameBufferPercent,
+               "max-intra-bitrate", kMaxKeyframePercent, nullptr);
   chain.push_back(rung->encoder);
   // The rung's one send thread: every viewer's payloader and webrtcbin run on it, one after the
   // other, so a viewer costs no thread of its own, and the encoder never waits on the sending.
@@ -546,8 +570,12 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
   room->prefix = id + "-";
   room->shareActivity = std::make_shared<ShareActivity>();
   room->webrtc = add("webrtcbin", room->prefix + "webrtc");
+  // One rtpbin holds the room's audio and video jitterbuffers: the shorter wait is theirs. The
+  // compositor waits the video's own (aggregatorLatency) whatever its jitterbuffer does: without
+  // retransmission a jitterbuffer only has reordering to wait for.
+  const int jitterMs = std::min(config_.audio.jitterBufferMs, config_.video.jitterBufferMs);
   g_object_set(room->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
-               guint(kJitterLatencyMs), nullptr);
+               guint(jitterMs), nullptr);
   if (!ice_.stunServer.empty()) {
     g_object_set(room->webrtc, "stun-server", ice_.stunServer.c_str(), nullptr);
   }
@@ -1417,7 +1445,8 @@ void Mixer::buildMixes() {
     // ended the mix for good (its listeners heard nothing, intermittently, from the start).
     // Starting at the first buffer means the silence pad is active from the first aggregate on.
     g_object_set(mix.mixer, "ignore-inactive-pads", TRUE, "min-upstream-latency",
-                 kAggregatorLatency, "start-time-selection", 1 /* first */, nullptr);
+                 aggregatorLatency(config_.audio.jitterBufferMs), "start-time-selection",
+                 1 /* first */, nullptr);
     GstElement* mixCaps = add("capsfilter", p + "caps");
     g_object_set(mixCaps, "caps", capsFromString(kRawAudioCaps).get(), nullptr);
     GstElement* enc = add("opusenc", p + "opusenc");

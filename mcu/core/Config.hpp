@@ -45,12 +45,18 @@ struct Config {
       bool operator==(const Rung&) const = default;
     };
     std::vector<Rung> rungs = {{640, 360, 450}, {320, 180, 150}};
+    // How long the composite waits for a room's late video, in milliseconds, beyond the time its
+    // packets are expected: the room's jitter, which the mixer turns into delay for everyone.
+    int jitterBufferMs = 40;
   } video;
   struct Audio {
     int bitrateKbps = 32;
     // K: the loudest rooms that are mixed (each hears the others; everyone else shares one mix
     // of the K, encoded once).
     int talkers = 3;
+    // As video.jitterBufferMs, for the audio mixes: a packet later than this (plus 20 ms for
+    // decoding) is left out of the mix.
+    int jitterBufferMs = 30;
   } audio;
   struct Ice {
     // Addresses libnice gathers on; empty means every up interface (loopback included).

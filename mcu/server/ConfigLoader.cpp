@@ -86,6 +86,7 @@ void readVideo(const json& j, core::Config::Video& v) {
       .get("vp8CpuUsed", v.vp8CpuUsed)
       .get("labelFont", v.labelFont)
       .get("rungs", unusedRungs)
+      .get("jitterBufferMs", v.jitterBufferMs)
       .done();
   if (j.contains("rungs")) {
     const json& rungs = j.at("rungs");
@@ -110,6 +111,9 @@ void readVideo(const json& j, core::Config::Video& v) {
     throw std::runtime_error("video: width/height must be even and at least 160x90");
   }
   if (v.fps < 1 || v.fps > 60) throw std::runtime_error("video.fps: 1..60");
+  if (v.jitterBufferMs < 10 || v.jitterBufferMs > 1000) {
+    throw std::runtime_error("video.jitterBufferMs: 10..1000");
+  }
 }
 
 void readMeetings(const json& j, std::vector<core::MeetingConfig>& meetings) {
@@ -155,9 +159,13 @@ core::Config parseConfig(const std::string& text) {
     Section(root["audio"], "audio")
         .get("bitrateKbps", config.audio.bitrateKbps)
         .get("talkers", config.audio.talkers)
+        .get("jitterBufferMs", config.audio.jitterBufferMs)
         .done();
     if (config.audio.talkers < 1 || config.audio.talkers > 8) {
       throw std::runtime_error("audio.talkers: 1..8");
+    }
+    if (config.audio.jitterBufferMs < 10 || config.audio.jitterBufferMs > 1000) {
+      throw std::runtime_error("audio.jitterBufferMs: 10..1000");
     }
   }
   if (root.contains("ice")) {

@@ -90,7 +90,9 @@ TEST(MonitorMediaTest, ASiteOnABadLinkTurnsRedForLossAndDelayAndGreenWhenItClear
   EXPECT_TRUE(waitFor([&] { return siteOf(h, "Xã Y Tý")->state == core::Health::kGreen; }, 30s))
       << describe(siteOf(h, "Xã Y Tý"));
   std::vector<std::string> kinds;
-  for (const auto& e : siteOf(h, "Xã Y Tý")->events) kinds.push_back(e.kind);
+  const auto site = siteOf(h, "Xã Y Tý");  // kept: a loop over a temporary's member dangles
+  ASSERT_TRUE(site);
+  for (const auto& e : site->events) kinds.push_back(e.kind);
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "red"), kinds.end());
   EXPECT_EQ(kinds.back(), "recovered");
 }

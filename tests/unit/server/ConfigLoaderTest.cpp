@@ -34,7 +34,7 @@ void expectSame(const Config::Server& a, const Config::Server& b) {
 
 void expectSame(const Config::Video& a, const Config::Video& b) {
   const auto& [width, height, fps, bitrateKbps, keyframeIntervalMs, keyframeMinIntervalMs,
-               vp8CpuUsed, labelFont, rungs] = a;
+               vp8CpuUsed, labelFont, rungs, jitterBufferMs] = a;
   EXPECT_EQ(rungs, b.rungs) << "video.rungs";
   EXPECT_EQ(width, b.width) << "video.width";
   EXPECT_EQ(height, b.height) << "video.height";
@@ -44,12 +44,14 @@ void expectSame(const Config::Video& a, const Config::Video& b) {
   EXPECT_EQ(keyframeMinIntervalMs, b.keyframeMinIntervalMs) << "video.keyframeMinIntervalMs";
   EXPECT_EQ(vp8CpuUsed, b.vp8CpuUsed) << "video.vp8CpuUsed";
   EXPECT_EQ(labelFont, b.labelFont) << "video.labelFont";
+  EXPECT_EQ(jitterBufferMs, b.jitterBufferMs) << "video.jitterBufferMs";
 }
 
 void expectSame(const Config::Audio& a, const Config::Audio& b) {
-  const auto& [bitrateKbps, talkers] = a;
+  const auto& [bitrateKbps, talkers, jitterBufferMs] = a;
   EXPECT_EQ(bitrateKbps, b.bitrateKbps) << "audio.bitrateKbps";
   EXPECT_EQ(talkers, b.talkers) << "audio.talkers";
+  EXPECT_EQ(jitterBufferMs, b.jitterBufferMs) << "audio.jitterBufferMs";
 }
 
 void expectSame(const Config::Ice& a, const Config::Ice& b) {
@@ -229,9 +231,9 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
     "video": {
       "width": 1920, "height": 1080, "fps": 30, "bitrateKbps": 2500,
       "keyframeIntervalMs": 2000, "keyframeMinIntervalMs": 250, "vp8CpuUsed": 4,
-      "labelFont": "Noto Sans"
+      "labelFont": "Noto Sans", "jitterBufferMs": 120
     },
-    "audio": {"bitrateKbps": 48},
+    "audio": {"bitrateKbps": 48, "talkers": 5, "jitterBufferMs": 80},
     "ice": {
       "addresses": ["10.0.0.5", "192.168.1.2"], "stunServer": "stun://stun.example.org:3478",
       "minPort": 40000, "maxPort": 40100
@@ -262,7 +264,8 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
                  64,
                  4};
   want.video = {1920, 1080, 30, 2500, 2000, 250, 4, "Noto Sans"};
-  want.audio = {48};
+  want.video.jitterBufferMs = 120;
+  want.audio = {48, 5, 80};
   want.ice = {{"10.0.0.5", "192.168.1.2"}, "stun://stun.example.org:3478", 40000, 40100};
   want.limits = {9, 5000, 32};
   want.org = {"configs/org/example-districts.csv"};
@@ -436,6 +439,21 @@ TEST(ParseConfigTest, FpsOutOfRangeRejected) {
 }
 
 // A value that does not fit the field must not wrap silently to another port or size.
+TEST(ParseConfigTest, JitterBufferOutOfRangeRejected) {
+  for (const char* section : {"video", "audio"}) {
+    for (int ms : {9, 1001, -20}) {
+      const std::string text =
+          std::string(R"({")") + section + R"(": {"jitterBufferMs": )" + std::to_string(ms) + "}}";
+      EXPECT_NE(parseError(text).find(std::string(section) + ".jitterBufferMs"), std::string::npos)
+          << text;
+    }
+  }
+  const Config c =
+      parseConfig(R"({"video": {"jitterBufferMs": 10}, "audio": {"jitterBufferMs": 1000}})");
+  EXPECT_EQ(c.video.jitterBufferMs, 10);
+  EXPECT_EQ(c.audio.jitterBufferMs, 1000);
+}
+
 TEST(ParseConfigTest, PortOutOfRangeRejected) {
   EXPECT_NE(parseError(R"({"server": {"port": 70000}})").find("server.port"), std::string::npos);
   EXPECT_NE(parseError(R"({"server": {"port": -1}})").find("server.port"), std::string::npos);
