@@ -501,11 +501,11 @@ void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* so
   chain.push_back(rung->encoder);
   // The rung's one send thread: every viewer's payloader and webrtcbin run on it, one after the
   // other, so a viewer costs no thread of its own, and the encoder never waits on the sending.
-  // Short: a stall of the send path leaves its backlog behind as latency for every viewer (the
-  // send path keeps pace with the clock, so a queue that filled stays full), so a stall drops
-  // frames instead (the viewers' decoders then ask for a keyframe).
+  // Not short: a frame dropped here breaks every viewer's picture until the next keyframe, which
+  // costs more than the latency a stall's backlog leaves (the mix's queue, where a drop is only a
+  // 20 ms gap, is kept short instead).
   GstElement* send = add("queue", p + "send");
-  g_object_set(send, "max-size-buffers", 5, "max-size-bytes", 0, "max-size-time", 0, "leaky",
+  g_object_set(send, "max-size-buffers", 30, "max-size-bytes", 0, "max-size-time", 0, "leaky",
                2 /* downstream */, nullptr);
   chain.push_back(send);
   rung->tee = add("tee", p + "tee");
