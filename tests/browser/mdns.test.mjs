@@ -31,6 +31,14 @@ function makeHosts() {
   ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${BROWSER_IP}/30`, 'dev', 'mcu-vcli');
   ip('netns', 'exec', NS, 'ip', 'link', 'set', 'mcu-vcli', 'up');
   ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
+  // The kernel reports a link's carrier (state UP) up to a second after it is set up; a browser
+  // started before that sees the network change and aborts its loads (ERR_NETWORK_CHANGED).
+  const isUp = (...netns) =>
+    / state UP /.test(ip(...netns, '-o', 'link', 'show', 'dev', netns.length ? 'mcu-vcli' : 'mcu-vsrv').toString());
+  const until = Date.now() + 10000;
+  while (!(isUp() && isUp('-n', NS)) && Date.now() < until) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
 }
 
 function removeHosts() {
