@@ -155,10 +155,13 @@ void SiteMonitor::legStats(const ParticipantId& participant, const LegStats& sta
                            std::int64_t nowMs) {
   Site* site = byParticipant(participant);
   if (!site) return;
-  // Its media flows while its byte counts grow (from zero, for the first reading).
+  // Its media flows while its byte counts move. They may also start again from zero: the RTP
+  // session forgets a source that went quiet for a while (a room that stopped its mic) and
+  // counts it afresh when it comes back, so a count below the last one is new flow too.
   const LegStats* last = lastReading(*site);
-  if (stats.audioBytesIn > (last ? last->audioBytesIn : 0)) site->audioFlowAtMs = nowMs;
-  if (stats.videoBytesIn > (last ? last->videoBytesIn : 0)) site->videoFlowAtMs = nowMs;
+  auto moved = [](std::uint64_t to, std::uint64_t from) { return to > 0 && to != from; };
+  if (moved(stats.audioBytesIn, last ? last->audioBytesIn : 0)) site->audioFlowAtMs = nowMs;
+  if (moved(stats.videoBytesIn, last ? last->videoBytesIn : 0)) site->videoFlowAtMs = nowMs;
   if (!site->previous) {
     site->previous = Reading{nowMs, stats};
   } else {
@@ -205,9 +208,11 @@ SiteSample SiteMonitor::sample(Site& site, std::int64_t nowMs) const {
     const LegStats& a = site.previous->stats;
     const LegStats& b = site.current->stats;
     const double ms = double(site.current->atMs - site.previous->atMs);
-    auto grew = [](std::uint64_t from, std::uint64_t to) { return to > from ? to - from : 0; };
-    s.kbpsIn =
-        double(grew(a.audioBytesIn + a.videoBytesIn, b.audioBytesIn + b.videoBytesIn)) * 8.0 / ms;
+    // A count that started again from zero (a source the session forgot and met again) grew
+    // by all it holds now.
+    auto grew = [](std::uint64_t from, std::uint64_t to) { return to >= from ? to - from : to; };
+    s.kbpsIn = double(grew(a.audioBytesIn, b.audioBytesIn) + grew(a.videoBytesIn, b.videoBytesIn)) *
+               8.0 / ms;
     s.kbpsOut = double(grew(a.bytesOut, b.bytesOut)) * 8.0 / ms;
     const double received = double(grew(a.packetsIn, b.packetsIn));
     const double lost = std::max(0.0, double(b.packetsLostIn - a.packetsLostIn));

@@ -129,6 +129,21 @@ TEST_F(SiteHealthTest, ASiteThatStopsSendingAudioIsFlaggedAfterFiveSecondsUnless
   EXPECT_EQ(metrics(), std::vector<std::string>{"no-audio"});
 }
 
+// webrtcbin's RTP session forgets a source that stayed quiet for some seconds and counts it
+// from zero when it comes back: a count lower than the last reading is audio flowing again,
+// not silence until it passes the old total.
+TEST_F(SiteHealthTest, AudioThatComesBackWithItsCountStartedAgainClearsTheFlag) {
+  for (int i = 0; i < 10; ++i) interval();  // 160 kB of audio counted
+  const std::uint64_t before = stats.audioBytesIn;
+  for (int i = 0; i < 4; ++i) interval(0, 20, 4, false);  // quiet: the count stands still
+  EXPECT_EQ(metrics(), std::vector<std::string>{"no-audio"});
+  stats.audioBytesIn = 0;  // forgotten, and met again in the next interval
+  interval();  // back: 16 kB, far below what was counted before
+  ASSERT_LT(stats.audioBytesIn, before);
+  EXPECT_EQ(view().state, Health::kGreen);
+  EXPECT_NEAR(view().latest->kbpsIn, (16'000 + 250'000) * 8 / 2000.0, 1);
+}
+
 TEST_F(SiteHealthTest, NoVideoIsExpectedFromACameraOffTheComposite) {
   interval();
   monitor.expect("p1", false, false, /*videoWanted=*/false, now);
