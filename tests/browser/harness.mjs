@@ -137,7 +137,21 @@ export async function openPage(browser, url, { initScript, initArg } = {}) {
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
   page.logs = logs;
-  await page.goto(url);
+  // Chromium aborts loads in flight with ERR_NETWORK_CHANGED when its network watcher sees a
+  // link or address change, as a fresh veth in a test host's namespace can give a moment after
+  // it is up: the document may arrive and its modules not. A person would reload; so does the
+  // test (the load event waits for the modules, so by then any such failure is logged).
+  const aborted = () => logs.some((l) => l.includes('ERR_NETWORK_CHANGED'));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await page.goto(url);
+      if (!aborted() || attempt >= 3) break;
+    } catch (e) {
+      if (attempt >= 3 || !/ERR_NETWORK_CHANGED/.test(String(e))) throw e;
+    }
+    console.log(`# ${url}: the network changed under the load; loading it again`);
+    logs.length = 0;
+  }
   return page;
 }
 

@@ -22,10 +22,12 @@ function makeHosts() {
   ip('netns', 'add', NS);
   ip('link', 'add', 'mcu-vsrv', 'type', 'veth', 'peer', 'name', 'mcu-vcli');
   // No IPv6 link-local addresses: one appearing a moment after the link comes up (after duplicate
-  // address detection) makes Chromium abort its loads with ERR_NETWORK_CHANGED.
+  // address detection) makes Chromium abort its loads with ERR_NETWORK_CHANGED. The setting lives
+  // in the namespace the link is in, so the browser's end gets it after its move (set before,
+  // the move forgot it and the address came 1.4 s after the link, under the page's load).
   ip('link', 'set', 'mcu-vsrv', 'addrgenmode', 'none');
-  ip('link', 'set', 'mcu-vcli', 'addrgenmode', 'none');
   ip('link', 'set', 'mcu-vcli', 'netns', NS);
+  ip('netns', 'exec', NS, 'ip', 'link', 'set', 'mcu-vcli', 'addrgenmode', 'none');
   ip('addr', 'add', `${SERVER_IP}/30`, 'dev', 'mcu-vsrv');
   ip('link', 'set', 'mcu-vsrv', 'up');
   ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${BROWSER_IP}/30`, 'dev', 'mcu-vcli');
