@@ -1348,13 +1348,14 @@ core::LegStats legStatsOf(const GstStructure* reply) {
     const GstStructure* st = gst_value_get_structure(value);
     const std::string type = gst_structure_get_name(st);
     guint64 u64 = 0;
-    gint64 i64 = 0;
     guint u = 0;
     double d = 0;
     int clockRate = 0;
+    const GstStructure* source = nullptr;
     if (const GValue* src = gst_structure_get_value(st, "gst-rtpsource-stats");
         src && GST_VALUE_HOLDS_STRUCTURE(src)) {
-      gst_structure_get_int(gst_value_get_structure(src), "clock-rate", &clockRate);
+      source = gst_value_get_structure(src);
+      gst_structure_get_int(source, "clock-rate", &clockRate);
     }
     const bool audio = clockRate == 48000;
     if (type == "inbound-rtp") {
@@ -1362,7 +1363,16 @@ core::LegStats legStatsOf(const GstStructure* reply) {
         (audio ? out.audioBytesIn : out.videoBytesIn) += u64;
       }
       if (gst_structure_get_uint64(st, "packets-received", &u64)) out.packetsIn += u64;
-      if (gst_structure_get_int64(st, "packets-lost", &i64) && i64 > 0) out.packetsLostIn += i64;
+      // Not the entry's "packets-lost": that is the jitterbuffer's, which counts packets that
+      // came after their time to play (a busy machine) and is attached to every stream of the
+      // bundle. The network's loss is what the receiver reports we send count for the source:
+      // the packets expected less those received.
+      gboolean sentReport = FALSE;
+      gint lost = 0;
+      if (source && gst_structure_get_boolean(source, "sent-rb", &sentReport) && sentReport &&
+          gst_structure_get_int(source, "sent-rb-packetslost", &lost) && lost > 0) {
+        out.packetsLostIn += lost;
+      }
       if (audio && gst_structure_get_double(st, "jitter", &d)) out.jitterInMs = d * 1000.0;
     } else if (type == "outbound-rtp") {
       if (gst_structure_get_uint64(st, "bytes-sent", &u64)) out.bytesOut += u64;

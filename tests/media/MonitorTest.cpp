@@ -95,6 +95,49 @@ TEST(MonitorMediaTest, ASiteOnABadLinkTurnsRedForLossAndDelayAndGreenWhenItClear
   for (const auto& e : site->events) kinds.push_back(e.kind);
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "red"), kinds.end());
   EXPECT_EQ(kinds.back(), "recovered");
+
+  // Now its uplink loses 8 % on the way to us: the loss our receiver reports count.
+  b.setSendLoss(0.08);
+  EXPECT_TRUE(waitFor(
+      [&] {
+        auto v = siteOf(h, "Xã Y Tý");
+        return v && hasReason(*v, "loss", core::Health::kRed) && v->latest &&
+               v->latest->lossPercent.value_or(0) >= 3.0;
+      },
+      30s))
+      << describe(siteOf(h, "Xã Y Tý"));
+  b.setSendLoss(0);
+  EXPECT_TRUE(waitFor([&] { return siteOf(h, "Xã Y Tý")->state == core::Health::kGreen; }, 30s))
+      << describe(siteOf(h, "Xã Y Tý"));
+}
+
+// Packets that all arrive, some 80 ms late, are jitter and not loss, though the jitterbuffer
+// (30 ms here) gives up waiting for the late ones: the technician's loss is the network's.
+TEST(MonitorMediaTest, LatePacketsAreNotCountedAsLost) {
+  MediaHarness h(monitorConfig());
+  TestPeer& a = h.join(1, "Xã Bản Lầu", {0xff0000, 440});
+  ASSERT_TRUE(waitFor([&] { return healthy(siteOf(h, "Xã Bản Lầu")); }, 45s))
+      << describe(siteOf(h, "Xã Bản Lầu"));
+  a.setSendStalls(80ms);
+  // Long enough for several readings with stalls in them.
+  std::optional<double> worstLoss;
+  int readings = 0;
+  std::int64_t lastAt = 0;
+  EXPECT_FALSE(waitFor(
+      [&] {
+        auto v = siteOf(h, "Xã Bản Lầu");
+        if (v && v->latest && v->latest->atMs != lastAt) {
+          lastAt = v->latest->atMs;
+          ++readings;
+          worstLoss = std::max(worstLoss.value_or(0), v->latest->lossPercent.value_or(0));
+        }
+        return v && (hasReason(*v, "loss", core::Health::kAmber) ||
+                     hasReason(*v, "loss", core::Health::kRed));
+      },
+      8s))
+      << describe(siteOf(h, "Xã Bản Lầu"));
+  EXPECT_GE(readings, 4);
+  EXPECT_LT(worstLoss.value_or(0), 0.5) << describe(siteOf(h, "Xã Bản Lầu"));
 }
 
 TEST(MonitorMediaTest, ASiteThatStopsSendingAudioIsFlaggedAndClearsWhenItSendsAgain) {

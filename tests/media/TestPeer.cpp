@@ -323,6 +323,14 @@ bool lose(std::atomic<unsigned>& seed, double fraction) {
 GstPadProbeReturn TestPeer::onSentPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<TestPeer*>(data);
   if (self->sendBlocked_ || lose(self->sendLossSeed_, self->sendLoss_)) return GST_PAD_PROBE_DROP;
+  if (const int stallMs = self->sendStallMs_; stallMs > 0) {
+    // Holding the sink's thread holds everything queued behind this packet too.
+    const gint64 now = g_get_monotonic_time();
+    if (now - self->lastStallUs_ >= 250'000) {
+      g_usleep(gulong(stallMs) * 1000);
+      self->lastStallUs_ = g_get_monotonic_time();
+    }
+  }
   return GST_PAD_PROBE_OK;
 }
 

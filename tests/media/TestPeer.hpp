@@ -108,6 +108,9 @@ class TestPeer {
   void setSendBlocked(bool blocked) { sendBlocked_ = blocked; }
   // A lossy uplink from now on: this fraction of what it sends (every kind) is lost on the way.
   void setSendLoss(double fraction) { sendLoss_ = fraction; }
+  // A jittery uplink from now on: four times a second what it sends is held this long, then
+  // goes on in a burst (nothing is lost), as from a busy machine or a congested router.
+  void setSendStalls(std::chrono::milliseconds stall) { sendStallMs_ = int(stall.count()); }
   // The camera's colour from now on (0xRRGGBB).
   void setColour(std::uint32_t colour);
 
@@ -167,6 +170,8 @@ class TestPeer {
   std::atomic<double> receiveLoss_{0};
   std::atomic<unsigned> lossSeed_{12345};
   std::atomic<int> rtcpDelayMs_{0};
+  std::atomic<int> sendStallMs_{0};
+  std::atomic<gint64> lastStallUs_{0};
   std::atomic<bool> audioSending_{true};
   std::atomic<bool> sendBlocked_{false};
   std::atomic<double> sendLoss_{0};
