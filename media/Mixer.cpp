@@ -82,6 +82,21 @@ constexpr GstClockTime kShareCheckInterval = 500 * GST_MSECOND;
 // RTCP packets a second per leg, about 5 kbit/s, next to the hundred-odd RTP packets it carries).
 constexpr double kLegRtcpBandwidthBps = 24000;
 
+constexpr int kUplinkDefaultKbps = 1000;  // a camera's REMB before the layout places it
+constexpr int kUplinkMinKbps = 150;
+
+// What a room may send us for its tiles: 1500 kb/s for the whole 1280x720 composite, in
+// proportion to each tile's area (a tile in a 5 x 5 grid: 60 -> at least kUplinkMinKbps). The
+// browser's estimate covers its whole connection, so a shared screen's pane adds its own share
+// to the camera's. Off screen a camera sends nothing anyway.
+int uplinkKbpsFor(const core::TilePlacement* camera, const core::TilePlacement* share) {
+  auto kbps = [](const core::TilePlacement* tile) {
+    return tile ? 1500.0 * double(tile->rect.width) * double(tile->rect.height) / (1280.0 * 720.0)
+                : 0.0;
+  };
+  return std::clamp(int(kbps(camera) + kbps(share)), kUplinkMinKbps, 3000);
+}
+
 void ensureDebugCategory() {
   static std::once_flag once;
   std::call_once(once, [] { GST_DEBUG_CATEGORY_INIT(mixer_debug, "mcu-mixer", 0, "MCU mixer"); });
@@ -237,6 +252,7 @@ struct Mixer::Room {
   // The worst of those windows since the last statistics read (for the monitor).
   std::optional<double> lossForStats;
   std::optional<int> estimateKbps;  // its last REMB: what its browser says its downlink carries
+  std::shared_ptr<UplinkLimit> uplink = std::make_shared<UplinkLimit>();
   std::shared_ptr<AudioGate> gate;
   Source camera;
   Source share;
@@ -330,6 +346,13 @@ struct Mixer::FeedbackProbe {
   core::Executor& strand;
   core::ParticipantId id;
   guint ssrc = 0;
+};
+
+// What the room's camera may send us, in kb/s, told to its browser as REMB with our RTCP: from
+// the size of its tile (a browser with no feedback about its uplink never sends more than its
+// start rate, ~300 kb/s, whatever its tile). Written on the strand, read on the RTCP thread.
+struct Mixer::UplinkLimit {
+  std::atomic<int> kbps{kUplinkDefaultKbps};
 };
 
 // What a GStreamer callback needs to find its way back: weak references only.
@@ -1251,6 +1274,11 @@ void Mixer::watchFeedback(Room& room) {
   gst_object_unref(rtpbin);
   if (!session) return;
   g_object_set(session, "rtcp-fraction", kLegRtcpBandwidthBps, nullptr);
+  g_signal_connect_data(
+      session, "on-sending-rtcp", G_CALLBACK(&Mixer::onSendingRtcp),
+      new std::shared_ptr<UplinkLimit>(room.uplink),
+      [](gpointer d, GClosure*) { delete static_cast<std::shared_ptr<UplinkLimit>*>(d); },
+      GConnectFlags(0));
   if (g_signal_lookup("on-receiving-rtcp", G_OBJECT_TYPE(session)) != 0) {
     g_signal_connect_data(
         session, "on-receiving-rtcp", G_CALLBACK(&Mixer::onRtcp),
@@ -1258,6 +1286,58 @@ void Mixer::watchFeedback(Room& room) {
         [](gpointer d, GClosure*) { delete static_cast<FeedbackProbe*>(d); }, GConnectFlags(0));
   }
   g_object_unref(session);
+}
+
+// Adds a REMB (RTCP PSFB, application layer feedback "REMB") to each compound packet we send the
+// room: its camera's bitrate limit, for every stream our report blocks cover.
+gboolean Mixer::onSendingRtcp(GObject*, GstBuffer* buffer, gboolean, gpointer data) {
+  const int kbps = (*static_cast<std::shared_ptr<UplinkLimit>*>(data))->kbps;
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  if (!gst_rtcp_buffer_map(buffer, GST_MAP_READWRITE, &rtcp)) return FALSE;
+  guint32 sender = 0;
+  std::vector<guint32> streams;
+  GstRTCPPacket packet;
+  for (bool more = gst_rtcp_buffer_get_first_packet(&rtcp, &packet); more;
+       more = gst_rtcp_packet_move_to_next(&packet)) {
+    const GstRTCPType type = gst_rtcp_packet_get_type(&packet);
+    if (type != GST_RTCP_TYPE_RR && type != GST_RTCP_TYPE_SR) continue;
+    sender = type == GST_RTCP_TYPE_RR ? gst_rtcp_packet_rr_get_ssrc(&packet) : [&] {
+      guint32 ssrc = 0;
+      gst_rtcp_packet_sr_get_sender_info(&packet, &ssrc, nullptr, nullptr, nullptr, nullptr);
+      return ssrc;
+    }();
+    for (guint i = 0; i < gst_rtcp_packet_get_rb_count(&packet) && streams.size() < 8; ++i) {
+      guint32 ssrc = 0;
+      gst_rtcp_packet_get_rb(&packet, i, &ssrc, nullptr, nullptr, nullptr, nullptr, nullptr,
+                             nullptr);
+      streams.push_back(ssrc);
+    }
+  }
+  if (!streams.empty() && gst_rtcp_buffer_add_packet(&rtcp, GST_RTCP_TYPE_PSFB, &packet)) {
+    gst_rtcp_packet_fb_set_type(&packet, GST_RTCP_PSFB_TYPE_AFB);
+    gst_rtcp_packet_fb_set_sender_ssrc(&packet, sender);
+    gst_rtcp_packet_fb_set_media_ssrc(&packet, 0);
+    if (gst_rtcp_packet_fb_set_fci_length(&packet, guint16(2 + streams.size()))) {
+      guint8* fci = gst_rtcp_packet_fb_get_fci(&packet);
+      std::uint64_t mantissa = std::uint64_t(kbps) * 1000;
+      guint8 exponent = 0;
+      while (mantissa > 0x3ffff) {
+        mantissa >>= 1;
+        ++exponent;
+      }
+      std::memcpy(fci, "REMB", 4);
+      fci[4] = guint8(streams.size());
+      fci[5] = guint8((exponent << 2) | ((mantissa >> 16) & 0x3));
+      fci[6] = guint8((mantissa >> 8) & 0xff);
+      fci[7] = guint8(mantissa & 0xff);
+      for (std::size_t i = 0; i < streams.size(); ++i)
+        GST_WRITE_UINT32_BE(fci + 8 + 4 * i, streams[i]);
+    } else {
+      gst_rtcp_packet_remove(&packet);
+    }
+  }
+  gst_rtcp_buffer_unmap(&rtcp);
+  return TRUE;
 }
 
 void Mixer::onRtcp(GObject*, GstBuffer* buffer, gpointer data) {
@@ -1595,6 +1675,7 @@ void Mixer::setLayout(const std::vector<core::TilePlacement>& tiles) {
   for (auto& [id, room] : rooms_) {
     applyTile(*room, room->camera, placementOf(id));
     applyTile(*room, room->share, placementOf(core::shareSourceId(id)));
+    room->uplink->kbps = uplinkKbpsFor(placementOf(id), placementOf(core::shareSourceId(id)));
   }
 }
 

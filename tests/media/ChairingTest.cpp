@@ -177,6 +177,14 @@ TEST(ChairingMediaTest, ASharedScreenIsShownWhereTheLayoutPutsItWhileItLasts) {
         << p->name() << " " << dump(*p, "share-again-" + p->name());
   }
   EXPECT_TRUE(h.shareStates(idB).empty());
+
+  // The room's REMB covers both its tiles: the screen on the whole 640x360 composite (1500 / 4)
+  // plus its camera on a 320x180 tile (1500 / 16).
+  h.onStrand([&] {
+    h.media().setLayout("demo", {{share, "Sở Kế hoạch (màn hình)", core::Rect{0, 0, 640, 360}},
+                                 {idA, "Sở Kế hoạch", kRight}});
+  });
+  EXPECT_TRUE(waitFor([&] { return a.rembKbps() == 375 + 93; }, 30s)) << a.rembKbps();
   EXPECT_TRUE(h.errorsTo(1).empty());
   EXPECT_TRUE(h.errorsTo(2).empty());
 }

@@ -151,5 +151,20 @@ TEST(RungsMediaTest, AViewerStuckInItsDtlsHandshakeDoesNotStallTheOthers) {
   EXPECT_TRUE(showsTwoTiles(a, 640, 360)) << dump(a, "dtls-after");
 }
 
+// A browser with no feedback about its uplink stays near its start rate (~300 kb/s), whatever the
+// composite shows of its camera. The server's RTCP to each room carries a REMB with the bitrate
+// its tile needs (in proportion to the tile's area: 1500 kb/s for a whole 1280x720 composite,
+// at least 150), and follows the layout.
+TEST(RungsMediaTest, EachCameraIsToldByRembTheBitrateItsTileNeeds) {
+  MediaHarness h(testConfig());  // a 640x360 composite: a quarter of 1280x720
+  TestPeer& a = h.join(1, "UBND tỉnh", {0xff0000, 440});
+  // Alone, its tile is the whole composite: 1500 / 4.
+  EXPECT_TRUE(waitFor([&] { return a.rembKbps() == 375; }, 45s)) << a.rembKbps();
+  TestPeer& b = h.join(2, "Xã Bản Xèo", {0x00ff00, 660});
+  // Two in a 2 x 2 grid: a quarter each (94 kb/s), raised to the floor.
+  EXPECT_TRUE(waitFor([&] { return a.rembKbps() == 150 && b.rembKbps() == 150; }, 45s))
+      << a.rembKbps() << " " << b.rembKbps();
+}
+
 }  // namespace
 }  // namespace mcu::testing

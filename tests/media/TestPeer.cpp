@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 
 #include "tests/media/AnswerOffer.hpp"
@@ -414,7 +415,41 @@ void TestPeer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
 }
 
 // Decode what the server sends into appsinks (RGB frames, 48 kHz mono samples).
+// The server's RTCP as its RTP session reads it (decrypted): the last REMB's bitrate.
+void TestPeer::watchRemb() {
+  GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin");
+  if (!rtpbin) return;
+  GObject* session = nullptr;
+  g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
+  gst_object_unref(rtpbin);
+  if (!session) return;
+  g_signal_connect(session, "on-receiving-rtcp", G_CALLBACK(&TestPeer::onRtcpIn), this);
+  g_object_unref(session);
+}
+
+void TestPeer::onRtcpIn(GObject*, GstBuffer* buffer, gpointer data) {
+  auto* self = static_cast<TestPeer*>(data);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  if (!gst_rtcp_buffer_map(buffer, GST_MAP_READ, &rtcp)) return;
+  GstRTCPPacket packet;
+  for (bool more = gst_rtcp_buffer_get_first_packet(&rtcp, &packet); more;
+       more = gst_rtcp_packet_move_to_next(&packet)) {
+    if (gst_rtcp_packet_get_type(&packet) != GST_RTCP_TYPE_PSFB ||
+        gst_rtcp_packet_fb_get_type(&packet) != GST_RTCP_PSFB_TYPE_AFB ||
+        gst_rtcp_packet_fb_get_fci_length(&packet) < 2) {
+      continue;
+    }
+    const guint8* fci = gst_rtcp_packet_fb_get_fci(&packet);
+    if (std::memcmp(fci, "REMB", 4) != 0) continue;
+    const std::uint64_t mantissa =
+        (std::uint64_t(fci[5] & 0x3) << 16) | (std::uint64_t(fci[6]) << 8) | fci[7];
+    self->rembKbps_ = int((mantissa << (fci[5] >> 2)) / 1000);
+  }
+  gst_rtcp_buffer_unmap(&rtcp);
+}
+
 void TestPeer::linkIncoming(GstPad* pad) {
+  if (!rembWatched_.exchange(true)) watchRemb();
   GstCaps* caps = gst_pad_get_current_caps(pad);
   if (!caps) caps = gst_pad_query_caps(pad, nullptr);
   const char* kind = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");

@@ -132,6 +132,8 @@ class TestPeer {
   std::size_t audioSamplesReceived() const { return audioSamples_; }
   // Keyframe requests (PLI/FIR, as force-key-unit events) that reached the camera's encoder.
   int keyframeRequests() const { return keyframeRequests_; }
+  // The bitrate the server's last REMB allows its camera, in kb/s (0: none yet).
+  int rembKbps() const { return rembKbps_; }
   RepairStats repairStats() const;
 
  private:
@@ -148,6 +150,8 @@ class TestPeer {
   static GstPadProbeReturn onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpointer self);
   void linkIncoming(GstPad* pad);
   void frameArrived();
+  void watchRemb();
+  static void onRtcpIn(GObject* session, GstBuffer* buffer, gpointer self);
   void linkVideoCounter(GstPad* pad);
   void buildShare(std::uint32_t colour);
   void enableNack(GstElement* videoPay);
@@ -164,6 +168,8 @@ class TestPeer {
   std::optional<Frame> frame_;
   std::deque<std::int16_t> audio_;  // last second, 48 kHz mono
   std::atomic<int> frames_{0};
+  std::atomic<int> rembKbps_{0};
+  std::atomic<bool> rembWatched_{false};
   std::atomic<std::int64_t> lastFrameUs_{0};  // monotonic; 0 until a frame after a reset
   std::atomic<std::int64_t> longestGapUs_{0};
   std::atomic<int> keyframeRequests_{0};
