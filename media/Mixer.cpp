@@ -63,6 +63,8 @@ constexpr std::size_t kLevelWindow = 4800;  // samples of 48 kHz audio per level
 constexpr int kLevelPackets = 5;            // 20 ms Opus packets per RFC 6464 level report
 // Talkers are re-chosen at most this often (levels arrive every 100 ms per room).
 constexpr gint64 kTalkerUpdateUs = 100 * 1000;
+constexpr gint64 kParkUs = 1000 * 1000;  // an audio branch's drain before its mixer pad goes
+constexpr GstClockTime kParkCheckInterval = 250 * GST_MSECOND;
 // A demoted talker's leg leaves its old slot's mix for the shared one only after this long: the
 // shared mix may still hold its voice in the encoder and the queues (tens of milliseconds).
 constexpr gint64 kLeaveDrainUs = 300 * 1000;
@@ -1212,6 +1214,51 @@ void Mixer::unlinkBranch(Branch& b) {
   b = Branch{};
 }
 
+// audiomixer (GstAudioAggregator, 1.22) lets go of its object lock while it mixes a pad's buffer,
+// in the middle of walking its sink pads: a pad released from another thread just then is freed
+// under it ("invalid unclassed pointer in cast to 'GstAudioMixerPad'", then a crash of the whole
+// server; seen when a talker changed or a room left). A pad with no buffer is never mixed, so the
+// pad is released only once its branch has drained: the tee pad goes now (nothing new enters),
+// the rest after kParkUs (the branch queue holds at most 200 ms, the mixer's wait ~50 ms).
+void Mixer::parkAudioBranch(Branch branch) {
+  releaseTeePad(branch.teePad);
+  parked_.emplace_back(g_get_monotonic_time() + kParkUs, std::move(branch));
+  if (parkWatch_) return;
+  GstClock* clock = gst_system_clock_obtain();
+  parkWatch_ = gst_clock_new_periodic_id(clock, gst_clock_get_time(clock) + kParkCheckInterval,
+                                         kParkCheckInterval);
+  gst_object_unref(clock);
+  gst_clock_id_wait_async(parkWatch_, &Mixer::onParkTimer,
+                          new ShareProbe{weak_from_this(), strand_, {}, {}},
+                          [](gpointer d) { delete static_cast<ShareProbe*>(d); });
+}
+
+void Mixer::stopParkWatch() {
+  if (!parkWatch_) return;
+  gst_clock_id_unschedule(parkWatch_);
+  gst_clock_id_unref(parkWatch_);
+  parkWatch_ = nullptr;
+}
+
+gboolean Mixer::onParkTimer(GstClock*, GstClockTime, GstClockID, gpointer data) {
+  auto* ctx = static_cast<ShareProbe*>(data);
+  postWeak(ctx->strand, ctx->mixer, [](Mixer& m) { m.releaseParked(false); });
+  return TRUE;
+}
+
+void Mixer::releaseParked(bool all) {
+  const gint64 now = g_get_monotonic_time();
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (!all && it->first > now) {
+      ++it;
+      continue;
+    }
+    unlinkBranch(it->second);
+    it = parked_.erase(it);
+  }
+  if (parked_.empty()) stopParkWatch();
+}
+
 // The chair's mute takes the room out of the talkers at once (and keeps it out): its voice leaves
 // every mix it was in, and its decoder stops.
 void Mixer::setAudioMuted(const core::ParticipantId& id, bool muted) {
@@ -1617,15 +1664,17 @@ void Mixer::linkTalkerInputs(Room& room, int slot) {
   if (!tee) return;  // its audio has not arrived yet: mediaReady() links it then
   for (int mix = 0; mix < int(mixes_.size()); ++mix) {
     if (mix == slot || audioBranches_.count({room.id, mix})) continue;
-    audioBranches_[{room.id, mix}] = linkBranch(tee, mixes_[std::size_t(mix)].mixer, {},
-                                                room.prefix + "to-mix" + std::to_string(mix));
+    // Numbered: the same room's branch into the same mix may still be parked (draining).
+    audioBranches_[{room.id, mix}] = linkBranch(
+        tee, mixes_[std::size_t(mix)].mixer, {},
+        room.prefix + "to-mix" + std::to_string(mix) + "-" + std::to_string(++audioBranchSerial_));
   }
 }
 
 void Mixer::unlinkAudioInputs(const core::ParticipantId& id) {
   for (auto it = audioBranches_.lower_bound({id, 0});
        it != audioBranches_.end() && it->first.first == id;) {
-    unlinkBranch(it->second);
+    parkAudioBranch(std::move(it->second));
     it = audioBranches_.erase(it);
   }
 }
@@ -1786,7 +1835,7 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
   leavingTalkers_.erase(id);
   for (auto b = audioBranches_.begin(); b != audioBranches_.end();) {
     if (b->first.first == id) {
-      take(b->second);
+      parkAudioBranch(std::move(b->second));  // its elements are the pipeline's, not the room's
       b = audioBranches_.erase(b);
     } else {
       ++b;
@@ -1819,7 +1868,20 @@ void Mixer::releaseWebrtcPads(Room& room) {
 void Mixer::stop() {
   if (stopped_.exchange(true) || !pipeline_) return;
   stopShareWatch();
+  stopParkWatch();
   for (auto& [id, room] : rooms_) room->stopping = true;
+  // The aggregators stop first: releasing an audiomixer's sink pads one after another while its
+  // thread aggregates crashed it now and then in GStreamer 1.22 (a released pad still visited:
+  // "invalid unclassed pointer in cast to 'GstAudioMixerPad'", then an abort or a SIGSEGV; about
+  // one meeting end in five in ChairingMediaTest.AChairMuted... under --gtest_repeat). Stopped,
+  // they hold no thread, and their flushing pads also return any push blocked in them.
+  std::vector<GstElement*> aggregators{compositor_};
+  for (const Mix& mix : mixes_) aggregators.push_back(mix.mixer);
+  for (GstElement* a : aggregators) {
+    if (!a) continue;
+    gst_element_set_locked_state(a, TRUE);
+    gst_element_set_state(a, GST_STATE_NULL);
+  }
   for (auto& [id, room] : rooms_) {
     for (std::optional<Branch>* b :
          {&room->audioSend, &room->videoSend, &room->camera.view, &room->share.view}) {
@@ -1827,6 +1889,7 @@ void Mixer::stop() {
     }
   }
   for (auto& [key, b] : audioBranches_) detachBranch(b);
+  for (auto& [due, b] : parked_) detachBranch(b);
   for (auto& [id, room] : rooms_) releaseWebrtcPads(*room);
   GstBusRef bus = adopt(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
   gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
@@ -1835,6 +1898,7 @@ void Mixer::stop() {
   gst_bus_set_flushing(bus.get(), TRUE);
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   audioBranches_.clear();
+  parked_.clear();
   rooms_.clear();
   GST_INFO("meeting=%s mixer stopped", meeting_.c_str());
 }

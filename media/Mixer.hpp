@@ -133,6 +133,11 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void detachBranch(Branch& branch);
   void releaseWebrtcPads(Room& room);
   void unlinkBranch(Branch& branch);
+  // An audio branch leaving a mix: its tee pad goes now, its audiomixer pad once drained.
+  void parkAudioBranch(Branch branch);
+  void releaseParked(bool all);
+  void stopParkWatch();
+  static gboolean onParkTimer(GstClock* clock, GstClockTime time, GstClockID id, gpointer data);
   // Top-K audio (strand).
   void buildMixes();
   void onLevel(const core::ParticipantId& id, int level);
@@ -214,6 +219,10 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   // the shared mix once it can no longer hold their own voice (encoder and queues drained).
   std::map<core::ParticipantId, gint64> leavingTalkers_;
   std::map<std::pair<core::ParticipantId, int>, Branch> audioBranches_;  // (room, mix index)
+  // Audio branches off their tee, their audiomixer pads not yet released (see parkAudioBranch).
+  std::vector<std::pair<gint64, Branch>> parked_;  // (release after, monotonic us; branch)
+  unsigned audioBranchSerial_ = 0;
+  GstClockID parkWatch_ = nullptr;  // periodic, only while some branch is parked
   std::atomic<bool> stopped_{false};
   bool selfHearing_ = false;
 };
