@@ -46,6 +46,10 @@ cleanup() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  # MCU_BENCH_KEEP=DIR keeps the server's and the generator's logs (with GST_DEBUG, say).
+  if [[ -n ${MCU_BENCH_KEEP:-} ]]; then
+    mkdir -p "$MCU_BENCH_KEEP" && cp "$WORK"/*.log "$MCU_BENCH_KEEP"/ 2>/dev/null || true
+  fi
   rm -rf "$WORK"
 }
 

@@ -15,7 +15,8 @@
 # times out) is printed as failed and left out of the fit; the script carries on.
 #
 # Env: MCU_BUILD = build directory holding mcu/server/mcu-server and bench/mcu-loadgen
-# (default: <repo>/build). Needs root: it re-runs itself in a private network namespace
+# (default: <repo>/build); MCU_BENCH_KEEP = a directory that gets the server's and the generator's
+# logs (with GST_DEBUG, say) instead of their being removed. Needs root: it re-runs itself in a private network namespace
 # (unshare -n, only `lo` up) so that no packet leaves the machine. Figures, never pass/fail
 # (CONVENTIONS rule 17).
 set -euo pipefail

@@ -604,6 +604,17 @@ void Mixer::addRoom(const core::ParticipantId& id, const std::string& name) {
   const int jitterMs = std::min(config_.audio.jitterBufferMs, config_.video.jitterBufferMs);
   g_object_set(room->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                guint(jitterMs), nullptr);
+  // No lip-sync between a room's audio and video. rtpbin would delay the earlier of the two (a
+  // ts-offset on its jitterbuffer, from the room's RTCP sender reports) and the mixes then hold
+  // that room's voice for as long: measured 100-280 ms, set once from the first reports while the
+  // jitterbuffer's clock-skew estimate still settled after the join's burst, kept for the whole
+  // call, different every run. Both go to the aggregators at arrival time instead; a room's voice
+  // may then lead its picture by its sender's extra video delay. Offsets larger than
+  // max-ts-offset are ignored, so 1 ns leaves none.
+  if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(room->webrtc), "rtpbin")) {
+    g_object_set(rtpbin, "max-ts-offset", gint64(1), nullptr);
+    gst_object_unref(rtpbin);
+  }
   if (!ice_.stunServer.empty()) {
     g_object_set(room->webrtc, "stun-server", ice_.stunServer.c_str(), nullptr);
   }
