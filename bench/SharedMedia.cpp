@@ -50,11 +50,17 @@ void SharedMedia::start() {
 }
 
 // A moving test pattern, so the stream costs the server what a camera's inter frames cost (a
-// still picture would shrink to almost nothing between keyframes).
+// still picture would shrink to almost nothing between keyframes); or, with the "still" scene,
+// a still background with one small ball moving over it.
 void SharedMedia::buildVideo() {
   const Options& o = options_;
   GstElement* src = makeElement("videotestsrc", "shared-vsrc");
-  g_object_set(src, "is-live", TRUE, "pattern", 0 /* smpte */, "horizontal-speed", 2, nullptr);
+  if (o.scene == "still") {
+    g_object_set(src, "is-live", TRUE, "pattern", 18 /* ball */, "motion", 0 /* wavy */,
+                 "background-color", 0xff806040u, "foreground-color", 0xffe0c0a0u, nullptr);
+  } else {
+    g_object_set(src, "is-live", TRUE, "pattern", 0 /* smpte */, "horizontal-speed", 2, nullptr);
+  }
   GstElement* caps = makeElement("capsfilter", "shared-vcaps");
   setCaps(caps, "video/x-raw,format=I420,width=" + std::to_string(o.width) + ",height=" +
                     std::to_string(o.height) + ",framerate=" + std::to_string(o.fps) + "/1");

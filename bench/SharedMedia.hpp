@@ -19,6 +19,10 @@ class SharedMedia {
     int videoKbps = 250;
     int keyframeIntervalMs = 2000;
     int keyframeMinIntervalMs = 500;  // rate limit for the sites' keyframe requests
+    // "moving": the whole picture scrolls (every macroblock changes every frame, the worst case
+    // for the server's encoders); "still": a still picture with one small moving ball, closer to
+    // a meeting room's camera (a person at a table).
+    std::string scene = "moving";
   };
 
   explicit SharedMedia(Options options);

@@ -67,6 +67,7 @@ struct Args {
   int joinTrials = 0;
   bool untilMarked = false;
   int threads = 0;  // 0: one per kSitesPerThread sites
+  std::string scene = "moving";
 };
 
 void usage() {
@@ -77,6 +78,7 @@ void usage() {
       "                   [--ready-timeout S] [--stagger MS] [--decode] [--decode-sites K]\n"
       "                   [--size WxH] [--fps F] [--kbps K] [--latency-trials T]\n"
       "                   [--trial-interval S] [--join-trials J] [--until-marked] [--threads T]\n"
+      "                   [--scene moving|still]\n"
       "  --seconds 0 holds until SIGINT/SIGTERM; SIGUSR1 marks a measurement window;\n"
       "  --until-marked ends the hold at the second mark (after the latency trials).\n");
 }
@@ -126,13 +128,16 @@ bool parseArgs(int argc, char** argv, Args& a) {
       a.joinTrials = std::atoi(v);
     else if (k == "--threads")
       a.threads = std::atoi(v);
+    else if (k == "--scene")
+      a.scene = v;
     else if (k == "--size") {
       if (std::sscanf(v, "%dx%d", &a.width, &a.height) != 2) return false;
     } else
       return false;
   }
   return a.port > 0 && a.port < 65536 && a.rooms >= 1 && a.fps >= 1 && a.width >= 16 &&
-         a.height >= 16 && (a.latencyTrials == 0 || a.rooms >= 2) && a.trialInterval > 1;
+         a.height >= 16 && (a.latencyTrials == 0 || a.rooms >= 2) && a.trialInterval > 1 &&
+         (a.scene == "moving" || a.scene == "still");
 }
 
 double secondsSince(Clock::time_point t) {
@@ -581,8 +586,11 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   gst_init(&argc, &argv);
 
-  SharedMedia shared(
-      {.width = args.width, .height = args.height, .fps = args.fps, .videoKbps = args.videoKbps});
+  SharedMedia shared({.width = args.width,
+                      .height = args.height,
+                      .fps = args.fps,
+                      .videoKbps = args.videoKbps,
+                      .scene = args.scene});
   shared.start();
   Sites sites;
   for (int i = 0; i < args.rooms; ++i) {

@@ -7,7 +7,11 @@
 #
 #   bench/sites.sh [--quick] [--sites "10 25 50 100"] [--settle S] [--window S] [--trials T]
 #                  [--join-trials J] [--decode-sites K] [--audio-jitter MS] [--video-jitter MS]
+#                  [--scene moving|still]
 #
+# --scene: what every site's camera shows: "moving" (default), a scrolling test pattern (every
+# macroblock changes every frame: the encoders' worst case), or "still", a still picture with one
+# small moving ball, closer to a meeting room's camera; the rungs' bitrates differ most.
 # --audio-jitter/--video-jitter set the server's audio.jitterBufferMs/video.jitterBufferMs (how
 # long the mixes and the composite wait for late packets); default: the server's own defaults.
 #
@@ -16,8 +20,9 @@
 #
 # Env: MCU_BUILD = build directory holding mcu/server/mcu-server and bench/mcu-loadgen
 # (default: <repo>/build); MCU_BENCH_KEEP = a directory that gets the server's and the generator's
-# logs (with GST_DEBUG, say) instead of their being removed. Needs root: it re-runs itself in a private network namespace
-# (unshare -n, only `lo` up) so that no packet leaves the machine. Figures, never pass/fail
+# logs (with GST_DEBUG, say) instead of their being removed. Needs root: it re-runs itself in a
+# private network namespace (unshare -n, only `lo` up) so that no packet leaves the machine.
+# Figures, never pass/fail
 # (CONVENTIONS rule 17).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -35,9 +40,10 @@ DECODE=0    # sites besides the detector that decode what they receive
 STAGGER=50  # ms between two sites' joins
 AUDIO_JITTER=""  # audio.jitterBufferMs for the server; empty: its default
 VIDEO_JITTER=""
+SCENE=moving
 ARGS=("$@")
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -50,6 +56,7 @@ while [[ $# -gt 0 ]]; do
     --decode-sites) DECODE=$2; shift ;;
     --audio-jitter) AUDIO_JITTER=$2; shift ;;
     --video-jitter) VIDEO_JITTER=$2; shift ;;
+    --scene) SCENE=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -101,7 +108,7 @@ start_sites() {
   local n=$1 log=$2
   "$LOADGEN" --port "$PORT" --rooms "$n" --meeting demo --seconds 0 \
     --ready-timeout $((60 + n)) --stagger "$STAGGER" --latency-trials "$TRIALS" \
-    --join-trials "$JOINS" --decode-sites "$DECODE" --until-marked >"$log" 2>&1 &
+    --join-trials "$JOINS" --decode-sites "$DECODE" --scene "$SCENE" --until-marked >"$log" 2>&1 &
   LOADGEN_PID=$!
   until grep -q "rooms receive the composite" "$log"; do
     if ! kill -0 "$LOADGEN_PID" 2>/dev/null; then
