@@ -154,6 +154,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void onFeedback(const core::ParticipantId& id, std::optional<double> loss,
                   std::optional<int> estimateKbps);
   static void onRtcp(GObject* session, GstBuffer* buffer, gpointer data);
+  static void onWebrtcChild(GstBin* webrtc, GstElement* child, gpointer data);
   static gboolean onSendingRtcp(GObject* session, GstBuffer* buffer, gboolean early, gpointer data);
   int sharedMix() const { return int(mixes_.size()) - 1; }
   void applyTile(Room& room, Source& source, const core::TilePlacement* placement);
