@@ -1135,7 +1135,7 @@ void Mixer::shareStarted(const core::ParticipantId& id) {
   Room* room = find(id);
   if (!room || room->sharing) return;
   room->sharing = true;
-  startShareWatch();
+  startWatch(shareWatch_, kShareCheckInterval, &Mixer::checkShares);
   showSource(*room, room->share);
   GST_INFO("meeting=%s participant=%s share started", meeting_.c_str(), id.c_str());
   if (events_) events_->onShareState(id, true);
@@ -1158,31 +1158,35 @@ void Mixer::checkShares() {
     GST_INFO("meeting=%s participant=%s share ended", meeting_.c_str(), id.c_str());
     if (events_) events_->onShareState(id, false);
   }
-  if (!live) stopShareWatch();
+  if (!live) stopWatch(shareWatch_);
 }
 
-// A periodic wake-up on the system clock's thread that only posts to the strand.
-void Mixer::startShareWatch() {
-  if (shareWatch_) return;
+// A periodic wake-up on the system clock's thread that only posts `tick` to the strand.
+struct Mixer::Watch {
+  std::weak_ptr<Mixer> mixer;
+  core::Executor& strand;
+  void (Mixer::*tick)();
+};
+
+void Mixer::startWatch(GstClockID& watch, GstClockTime interval, void (Mixer::*tick)()) {
+  if (watch) return;
   GstClock* clock = gst_system_clock_obtain();
-  shareWatch_ = gst_clock_new_periodic_id(clock, gst_clock_get_time(clock) + kShareCheckInterval,
-                                          kShareCheckInterval);
+  watch = gst_clock_new_periodic_id(clock, gst_clock_get_time(clock) + interval, interval);
   gst_object_unref(clock);
-  gst_clock_id_wait_async(shareWatch_, &Mixer::onShareWatch,
-                          new ShareProbe{weak_from_this(), strand_, {}, {}},
-                          [](gpointer d) { delete static_cast<ShareProbe*>(d); });
+  gst_clock_id_wait_async(watch, &Mixer::onWatch, new Watch{weak_from_this(), strand_, tick},
+                          [](gpointer d) { delete static_cast<Watch*>(d); });
 }
 
-void Mixer::stopShareWatch() {
-  if (!shareWatch_) return;
-  gst_clock_id_unschedule(shareWatch_);
-  gst_clock_id_unref(shareWatch_);
-  shareWatch_ = nullptr;
+void Mixer::stopWatch(GstClockID& watch) {
+  if (!watch) return;
+  gst_clock_id_unschedule(watch);
+  gst_clock_id_unref(watch);
+  watch = nullptr;
 }
 
-gboolean Mixer::onShareWatch(GstClock*, GstClockTime, GstClockID, gpointer data) {
-  auto* ctx = static_cast<ShareProbe*>(data);
-  postWeak(ctx->strand, ctx->mixer, [](Mixer& m) { m.checkShares(); });
+gboolean Mixer::onWatch(GstClock*, GstClockTime, GstClockID, gpointer data) {
+  auto* ctx = static_cast<Watch*>(data);
+  postWeak(ctx->strand, ctx->mixer, [tick = ctx->tick](Mixer& m) { (m.*tick)(); });
   return TRUE;
 }
 
@@ -1240,40 +1244,21 @@ void Mixer::unlinkBranch(Branch& b) {
 void Mixer::parkAudioBranch(Branch branch) {
   releaseTeePad(branch.teePad);
   parked_.emplace_back(g_get_monotonic_time() + kParkUs, std::move(branch));
-  if (parkWatch_) return;
-  GstClock* clock = gst_system_clock_obtain();
-  parkWatch_ = gst_clock_new_periodic_id(clock, gst_clock_get_time(clock) + kParkCheckInterval,
-                                         kParkCheckInterval);
-  gst_object_unref(clock);
-  gst_clock_id_wait_async(parkWatch_, &Mixer::onParkTimer,
-                          new ShareProbe{weak_from_this(), strand_, {}, {}},
-                          [](gpointer d) { delete static_cast<ShareProbe*>(d); });
+  startWatch(parkWatch_, kParkCheckInterval, &Mixer::releaseParked);
 }
 
-void Mixer::stopParkWatch() {
-  if (!parkWatch_) return;
-  gst_clock_id_unschedule(parkWatch_);
-  gst_clock_id_unref(parkWatch_);
-  parkWatch_ = nullptr;
-}
-
-gboolean Mixer::onParkTimer(GstClock*, GstClockTime, GstClockID, gpointer data) {
-  auto* ctx = static_cast<ShareProbe*>(data);
-  postWeak(ctx->strand, ctx->mixer, [](Mixer& m) { m.releaseParked(false); });
-  return TRUE;
-}
-
-void Mixer::releaseParked(bool all) {
+// On the strand, every kParkCheckInterval while some branch is parked.
+void Mixer::releaseParked() {
   const gint64 now = g_get_monotonic_time();
   for (auto it = parked_.begin(); it != parked_.end();) {
-    if (!all && it->first > now) {
+    if (it->first > now) {
       ++it;
       continue;
     }
     unlinkBranch(it->second);
     it = parked_.erase(it);
   }
-  if (parked_.empty()) stopParkWatch();
+  if (parked_.empty()) stopWatch(parkWatch_);
 }
 
 // The chair's mute takes the room out of the talkers at once (and keeps it out): its voice leaves
@@ -1884,8 +1869,8 @@ void Mixer::releaseWebrtcPads(Room& room) {
 
 void Mixer::stop() {
   if (stopped_.exchange(true) || !pipeline_) return;
-  stopShareWatch();
-  stopParkWatch();
+  stopWatch(shareWatch_);
+  stopWatch(parkWatch_);
   for (auto& [id, room] : rooms_) room->stopping = true;
   // The aggregators stop first: releasing an audiomixer's sink pads one after another while its
   // thread aggregates crashed it now and then in GStreamer 1.22 (a released pad still visited:

@@ -135,9 +135,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void unlinkBranch(Branch& branch);
   // An audio branch leaving a mix: its tee pad goes now, its audiomixer pad once drained.
   void parkAudioBranch(Branch branch);
-  void releaseParked(bool all);
-  void stopParkWatch();
-  static gboolean onParkTimer(GstClock* clock, GstClockTime time, GstClockID id, gpointer data);
+  void releaseParked();
   // Top-K audio (strand).
   void buildMixes();
   void onLevel(const core::ParticipantId& id, int level);
@@ -183,12 +181,13 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   static GstPadProbeReturn onAudioPacket(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static GstPadProbeReturn onShareFrame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static GstPadProbeReturn onViewFrame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
-  static gboolean onShareWatch(GstClock* clock, GstClockTime time, GstClockID id, gpointer data);
+  struct Watch;
+  void startWatch(GstClockID& watch, GstClockTime interval, void (Mixer::*tick)());
+  void stopWatch(GstClockID& watch);
+  static gboolean onWatch(GstClock* clock, GstClockTime time, GstClockID id, gpointer data);
   void mediaReady(const core::ParticipantId& id, Stream stream);
   void shareStarted(const core::ParticipantId& id);
   void checkShares();
-  void startShareWatch();
-  void stopShareWatch();
   void legState(const core::ParticipantId& id, core::LegState state);
   void pipelineError(const std::string& source, const std::string& message);
   static void requestKeyframe(Rung& rung);

@@ -254,14 +254,20 @@ void TestPeer::enableNack(GstElement* videoPay) {
 // assumed 64 kbit/s) is about a second: most NACKs would leave after the packet's deadline. A
 // larger RTCP bandwidth shortens the interval, so this peer's NACKs leave about as soon.
 void TestPeer::shortenRtcpInterval() {
+  if (GObject* session = internalSession()) {
+    g_object_set(session, "rtcp-fraction", kRtcpBandwidthBps, nullptr);
+    g_object_unref(session);
+  }
+}
+
+// The bundle's RTP session inside webrtcbin (a reference), or null before it exists.
+GObject* TestPeer::internalSession() const {
   GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin");
-  if (!rtpbin) return;
+  if (!rtpbin) return nullptr;
   GObject* session = nullptr;
   g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
   gst_object_unref(rtpbin);
-  if (!session) return;
-  g_object_set(session, "rtcp-fraction", kRtcpBandwidthBps, nullptr);
-  g_object_unref(session);
+  return session;
 }
 
 void TestPeer::startShare() {
@@ -414,17 +420,12 @@ void TestPeer::onPadAdded(GstElement*, GstPad* pad, gpointer data) {
   if (GST_PAD_DIRECTION(pad) == GST_PAD_SRC) static_cast<TestPeer*>(data)->linkIncoming(pad);
 }
 
-// Decode what the server sends into appsinks (RGB frames, 48 kHz mono samples).
 // The server's RTCP as its RTP session reads it (decrypted): the last REMB's bitrate.
 void TestPeer::watchRemb() {
-  GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin");
-  if (!rtpbin) return;
-  GObject* session = nullptr;
-  g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
-  gst_object_unref(rtpbin);
-  if (!session) return;
-  g_signal_connect(session, "on-receiving-rtcp", G_CALLBACK(&TestPeer::onRtcpIn), this);
-  g_object_unref(session);
+  if (GObject* session = internalSession()) {
+    g_signal_connect(session, "on-receiving-rtcp", G_CALLBACK(&TestPeer::onRtcpIn), this);
+    g_object_unref(session);
+  }
 }
 
 void TestPeer::onRtcpIn(GObject*, GstBuffer* buffer, gpointer data) {
@@ -448,6 +449,7 @@ void TestPeer::onRtcpIn(GObject*, GstBuffer* buffer, gpointer data) {
   gst_rtcp_buffer_unmap(&rtcp);
 }
 
+// Decode what the server sends into appsinks (RGB frames, 48 kHz mono samples).
 void TestPeer::linkIncoming(GstPad* pad) {
   if (!rembWatched_.exchange(true)) watchRemb();
   GstCaps* caps = gst_pad_get_current_caps(pad);

@@ -156,6 +156,7 @@ class TestPeer {
   void buildShare(std::uint32_t colour);
   void enableNack(GstElement* videoPay);
   void shortenRtcpInterval();
+  GObject* internalSession() const;
 
   std::string name_;
   Options options_;

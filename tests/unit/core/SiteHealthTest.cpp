@@ -138,7 +138,7 @@ TEST_F(SiteHealthTest, AudioThatComesBackWithItsCountStartedAgainClearsTheFlag) 
   for (int i = 0; i < 4; ++i) interval(0, 20, 4, false);  // quiet: the count stands still
   EXPECT_EQ(metrics(), std::vector<std::string>{"no-audio"});
   stats.audioBytesIn = 0;  // forgotten, and met again in the next interval
-  interval();  // back: 16 kB, far below what was counted before
+  interval();              // back: 16 kB, far below what was counted before
   ASSERT_LT(stats.audioBytesIn, before);
   EXPECT_EQ(view().state, Health::kGreen);
   EXPECT_NEAR(view().latest->kbpsIn, (16'000 + 250'000) * 8 / 2000.0, 1);
