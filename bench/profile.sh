@@ -3,8 +3,9 @@
 # while bench/mcu-loadgen holds N sites in `demo`, then prints the busiest shared objects and
 # symbols, and the symbols under each kind of server thread (per-viewer send, receive, encode).
 #
-#   bench/profile.sh [--sites N] [--seconds S] [--out DIR]
+#   bench/profile.sh [--sites N] [--seconds S] [--scene moving|still] [--call-graph] [--out DIR]
 #
+# --call-graph records DWARF call chains too (larger perf.data; `perf report -g caller` on it).
 # Env: MCU_BUILD as for sites.sh. Needs root and perf (Debian: linux-perf). The raw perf.data
 # stays in DIR (default a temporary directory, removed) for `perf report -i DIR/perf.data`.
 # Figures, never pass/fail.
@@ -17,14 +18,18 @@ BUILD=${MCU_BUILD:-$REPO/build}
 SITES=20
 SECONDS_=15
 OUT=""
+SCENE=moving
+CALLGRAPH=()
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case $1 in
     --sites) SITES=$2; shift ;;
     --seconds) SECONDS_=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    --scene) SCENE=$2; shift ;;
+    --call-graph) CALLGRAPH=(--call-graph dwarf,16384) ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
   shift
 done
@@ -46,7 +51,7 @@ JSON
 
 start_server
 "$LOADGEN" --port "$PORT" --rooms "$SITES" --meeting demo --seconds 0 \
-  --ready-timeout $((60 + SITES)) --stagger 50 >"$WORK/loadgen.log" 2>&1 &
+  --ready-timeout $((60 + SITES)) --stagger 50 --scene "$SCENE" >"$WORK/loadgen.log" 2>&1 &
 LOADGEN_PID=$!
 until grep -q "rooms receive the composite" "$WORK/loadgen.log"; do
   kill -0 "$LOADGEN_PID" 2>/dev/null || { cat "$WORK/loadgen.log" >&2; exit 1; }
@@ -55,7 +60,7 @@ done
 sleep 3
 cpu=$(server_cpu_over 3)
 echo "$SITES sites: server $cpu core-s/s before sampling; perf for ${SECONDS_}s"
-perf record -q -F 499 -p "$SERVER_PID" -o "$OUT/perf.data" -- sleep "$SECONDS_" >/dev/null 2>&1
+perf record -q -F 499 "${CALLGRAPH[@]}" -p "$SERVER_PID" -o "$OUT/perf.data" -- sleep "$SECONDS_" >/dev/null 2>&1
 set +o pipefail  # head closes the reports early
 echo
 echo "== by shared object (self time)"

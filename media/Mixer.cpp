@@ -509,11 +509,13 @@ void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* so
     chain.push_back(caps);
   }
   rung->encoder = add("vp8enc", p + "vp8enc");
-  // Smaller pictures encode fast enough on one thread.
+  // One thread for every rung: libvpx's row-parallel VP8 encoder makes its threads wait for each
+  // other by spinning (`pause` loops), and on a busy 2-core server that spinning cost as much as
+  // the encoding saved (0.35 -> 0.20 core-s/s for the 720p rung at 10 sites; docs/performance.md).
   g_object_set(rung->encoder, "deadline", G_GINT64_CONSTANT(1), "cpu-used", v.vp8CpuUsed,
                "end-usage", 1 /* cbr */, "target-bitrate", kbps * 1000, "keyframe-max-dist",
                std::max(1, v.keyframeIntervalMs * v.fps / 1000), "lag-in-frames", 0,
-               "error-resilient", 1, "threads", width * height > 640 * 360 ? 2 : 1, nullptr);
+               "error-resilient", 1, "threads", 1, nullptr);
   // Hold the rung's rate over a second, as a viewer's link sees it, not over libvpx's default six
   // (a burst of seconds of overshoot is what fills a commune link's queue). A busy composite can
   // cost more than the target even at the coarsest quantizer: the encoder then skips a frame
