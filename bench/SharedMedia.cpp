@@ -89,7 +89,7 @@ void SharedMedia::buildAudio() {
   GstElement* caps = makeElement("capsfilter", "shared-acaps");
   setCaps(caps, "audio/x-raw,format=S16LE,rate=48000,channels=1");
   GstElement* enc = makeElement("opusenc", "shared-aenc");
-  g_object_set(enc, "bitrate", 32000, "frame-size", 20, nullptr);
+  g_object_set(enc, "bitrate", 32000, "frame-size", 20, "dtx", gboolean(options_.dtx), nullptr);
   audioTee_ = makeElement("tee", "shared-atee");
   g_object_set(audioTee_, "allow-not-linked", TRUE, nullptr);
   gst_bin_add_many(GST_BIN(pipeline_), src, caps, enc, audioTee_, nullptr);

@@ -68,6 +68,7 @@ struct Args {
   bool untilMarked = false;
   int threads = 0;  // 0: one per kSitesPerThread sites
   std::string scene = "moving";
+  bool dtx = true;
 };
 
 void usage() {
@@ -78,9 +79,10 @@ void usage() {
       "                   [--ready-timeout S] [--stagger MS] [--decode] [--decode-sites K]\n"
       "                   [--size WxH] [--fps F] [--kbps K] [--latency-trials T]\n"
       "                   [--trial-interval S] [--join-trials J] [--until-marked] [--threads T]\n"
-      "                   [--scene moving|still]\n"
+      "                   [--scene moving|still] [--dtx on|off]\n"
       "  --seconds 0 holds until SIGINT/SIGTERM; SIGUSR1 marks a measurement window;\n"
-      "  --until-marked ends the hold at the second mark (after the latency trials).\n");
+      "  --until-marked ends the hold at the second mark (after the latency trials);\n"
+      "  --dtx off: the silent sites send fifty packets a second even when asked for DTX.\n");
 }
 
 bool parseArgs(int argc, char** argv, Args& a) {
@@ -130,7 +132,10 @@ bool parseArgs(int argc, char** argv, Args& a) {
       a.threads = std::atoi(v);
     else if (k == "--scene")
       a.scene = v;
-    else if (k == "--size") {
+    else if (k == "--dtx") {
+      if (std::string(v) != "on" && std::string(v) != "off") return false;
+      a.dtx = std::string(v) == "on";
+    } else if (k == "--size") {
       if (std::sscanf(v, "%dx%d", &a.width, &a.height) != 2) return false;
     } else
       return false;
@@ -590,7 +595,8 @@ int main(int argc, char** argv) {
                       .height = args.height,
                       .fps = args.fps,
                       .videoKbps = args.videoKbps,
-                      .scene = args.scene});
+                      .scene = args.scene,
+                      .dtx = args.dtx});
   shared.start();
   Sites sites;
   for (int i = 0; i < args.rooms; ++i) {

@@ -46,9 +46,13 @@ const char* kRawAudioCaps = "audio/x-raw,format=S16LE,layout=interleaved,rate=48
 // The RFC 6464 level (ssrc-audio-level) each room's packets carry: who talks is known without
 // decoding anyone. Offered with this id; an answer keeps the offer's ids.
 constexpr guint8 kAudioLevelExtId = 1;
+// usedtx=1 (RFC 7587): the server asks browsers to stop sending while their room is silent. Most
+// rooms of a meeting are silent or muted at any time; with it each costs the server a packet
+// every 400 ms instead of fifty a second, and its level still says when it starts talking.
 const char* kOpusRtpCaps =
     "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
-    "encoding-params=(string)2,extmap-1=(string)urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+    "encoding-params=(string)2,usedtx=(string)1,"
+    "extmap-1=(string)urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 // goog-remb: browsers then report what their link carries (REMB), which picks their rung.
 const char* kVp8RtpCaps =
     "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"

@@ -103,6 +103,24 @@ describe('room page resilience', { timeout: TEST_TIMEOUT }, () => {
     assert.equal(await a.evaluate(() =>
       window.mcuRoom.pc.getSenders().find((s) => s.track?.kind === 'audio').track.enabled), false);
     await b.locator(flag('mic-muted')).waitFor({ timeout: 30000 });
+    // The server's offer asks for DTX (usedtx=1), so a muted room's encoder sends a packet every
+    // 400 ms or so instead of fifty a second: most rooms of a meeting cost the server almost no
+    // audio. Rate over three seconds of the stats' own clock, from a second after muting.
+    const audioSent = () => a.evaluate(async () => {
+      let out = null;
+      (await window.mcuRoom.pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'audio') out = { n: s.packetsSent, t: s.timestamp };
+      });
+      return out;
+    });
+    const after = (from, ms) => until(`${ms} ms of outbound audio stats`, async () => {
+      const now = await audioSent();
+      return now && (!from || now.t - from.t >= ms) ? now : null;
+    });
+    const first = await after(await after(null, 0), 1000);  // the encoder has seen the silence
+    const later = await after(first, 3000);
+    const rate = ((later.n - first.n) * 1000) / (later.t - first.t);
+    assert.ok(rate < 10, `a muted room sends ${rate.toFixed(1)} audio packets a second (DTX: ~3)`);
     await a.click('#btn-cam');
     await b.locator(flag('cam-muted')).waitFor({ timeout: 30000 });
     await b.screenshot({ path: path.join(SHOT_DIR, 'mcu-browser-muted-roster.png') });

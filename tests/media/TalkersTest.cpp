@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include "media/Mixer.hpp"
 #include "tests/media/MediaChecks.hpp"
@@ -101,6 +102,47 @@ TEST(TalkersMediaTest, ANewTalkerEntersTheMixWhenATalkerFallsSilent) {
   EXPECT_TRUE(waitFor([&] { return hears(a, {660, 880}, {440}); })) << describeTones(a, all);
   EXPECT_TRUE(waitFor([&] { return hears(c, {660}, {440, 880}); })) << describeTones(c, all);
   EXPECT_EQ(decoding(h), (std::set<core::ParticipantId>{h.participantId(2), idC}));
+}
+
+// A browser told usedtx=1 sends (almost) nothing while its room is silent, so a talker's packets
+// resume after a pause with a jump in their RTP timestamps. The mix must play what follows at
+// once, not hold the talker's samples to the count it had before the pause.
+TEST(TalkersMediaTest, ATalkerWhoPausesIsHeardAgainAsSoonAsTheyResume) {
+  MediaHarness h(twoTalkers());
+  TestPeer::Options talkerOptions{0xff0000, 440};
+  talkerOptions.dtx = true;
+  TestPeer& talker = h.join(1, "Xã Nậm Pung", talkerOptions);
+  TestPeer::Options listenerOptions{0x00ff00, 660};
+  listenerOptions.toneVolume = 0;
+  listenerOptions.dtx = true;
+  listenerOptions.listenHz = 440;
+  TestPeer& listener = h.join(2, "Xã Trịnh Tường", listenerOptions);
+  ASSERT_TRUE(waitFor([&] { return hears(listener, {440}, {660}); }, 45s))
+      << describeTones(listener, {440, 660});
+  // The server asks every room for it (RFC 7587: a receiver's preference, in the Opus fmtp).
+  const std::string offer = talker.offer();
+  const std::size_t fmtp = offer.find("a=fmtp:111 ");
+  ASSERT_NE(fmtp, std::string::npos) << offer;
+  EXPECT_NE(offer.substr(fmtp, offer.find_first_of("\r\n", fmtp) - fmtp).find("usedtx=1"),
+            std::string::npos)
+      << offer;
+
+  for (int pause = 0; pause < 3; ++pause) {
+    // A pause long enough for the talker's encoder to stop sending, then a second of speech.
+    talker.setToneVolume(0);
+    ASSERT_TRUE(waitFor([&] { return hears(listener, {}, {440}); }, 20s))
+        << describeTones(listener, {440, 660});
+    std::this_thread::sleep_for(1500ms);  // the pause itself (a stimulus, not a wait)
+    const auto before = listener.toneHeard();
+    talker.setToneVolume(0.4);
+    std::this_thread::sleep_for(1000ms);  // the speech
+    talker.setToneVolume(0);
+    ASSERT_TRUE(waitFor([&] { return hears(listener, {}, {440}); }, 20s))
+        << describeTones(listener, {440, 660});
+    // What was said after the pause, nearly all of it (a 200 ms concealment ramp at most).
+    EXPECT_GE((listener.toneHeard() - before).count(), 800) << "pause " << pause;
+  }
+  EXPECT_TRUE(talkersOf(h).contains(h.participantId(1)));
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ namespace mcu::testing {
 namespace {
 
 constexpr std::size_t kAudioKeep = 48000;  // one second
+// A tone this loud (of full scale) in a 10 ms block counts as heard (a talker sends 0.4).
+constexpr double kToneHeardAmplitude = 0.05;
 // The payload type of the server's screen-share m-line (media/Mixer.cpp): an answerer's pad must
 // carry the offer's payload type to be matched to it.
 constexpr int kSharePayload = 98;
@@ -137,6 +139,10 @@ void TestPeer::start() {
   // is applied and change its caps mid-stream, which webrtcbin refuses (the level is written by
   // onAudioPacketOut instead).
   g_object_set(apay, "pt", 111, "auto-header-extension", FALSE, nullptr);
+  if (options_.dtx) {
+    g_object_set(aenc, "dtx", TRUE, nullptr);
+    g_object_set(apay, "dtx", TRUE, nullptr);
+  }
   GstElement* vsrc = make("videotestsrc", "vsrc");
   g_object_set(vsrc, "is-live", TRUE, "pattern", 17 /* solid-color */, "foreground-color",
                guint(0xff000000u | options_.colour), nullptr);
@@ -402,6 +408,10 @@ GstPadProbeReturn TestPeer::onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpo
 
 void TestPeer::handleOffer(const std::string& sdpText) {
   audioLevelExtId_ = audioLevelExtId(sdpText);
+  {
+    std::lock_guard lock(mu_);
+    offer_ = sdpText;
+  }
   answerOffer(webrtc_, sdpText, [this](std::optional<std::string> sdp) {
     if (sdp && callbacks_.answer) callbacks_.answer(*sdp);
   });
@@ -583,6 +593,16 @@ GstFlowReturn TestPeer::onAudioSample(GstElement* sink, gpointer data) {
     self->audio_.insert(self->audio_.end(), v, v + n);
     while (self->audio_.size() > kAudioKeep) self->audio_.pop_front();
     self->audioSamples_ += n;
+    if (self->options_.listenHz > 0) {
+      constexpr std::size_t kBlock = 480;  // 10 ms
+      for (std::size_t i = 0; i < n; ++i) {
+        self->listenBlock_.push_back(v[i]);
+        if (self->listenBlock_.size() < kBlock) continue;
+        if (goertzelAmplitude(self->listenBlock_, self->options_.listenHz) > kToneHeardAmplitude)
+          self->toneHeardMs_ += 10;
+        self->listenBlock_.clear();
+      }
+    }
     gst_buffer_unmap(buf, &map);
   }
   gst_sample_unref(sample);

@@ -55,6 +55,12 @@ class TestPeer {
     // Put the microphone's RFC 6464 level (measured on the samples sent) on every audio packet
     // when the offer has the ssrc-audio-level extension, as browsers do.
     bool sendAudioLevel = true;
+    // Discontinuous transmission, as a browser does when the offer asks for it (usedtx=1): while
+    // the microphone is silent its encoder makes almost no packets and the payloader sends none,
+    // so the server sees a gap in the RTP timestamps when speech starts again.
+    bool dtx = false;
+    // Count the received audio in which this tone is present (toneHeard()); 0: not counted.
+    double listenHz = 0;
     // Everything it sends over its transport is lost from the start (setSendBlocked(true)): ICE
     // (answered by libnice itself) connects, but the DTLS handshake never completes.
     bool sendBlocked = false;
@@ -87,6 +93,11 @@ class TestPeer {
   void stop();
   // Applies the server's offer and produces an answer through Callbacks::answer.
   void handleOffer(const std::string& sdp);
+  // The last offer the server sent it.
+  std::string offer() const {
+    std::lock_guard lock(mu_);
+    return offer_;
+  }
   void addCandidate(int mline, const std::string& candidate);
   // The shared screen starts or stops sending (as replaceTrack(screen) / replaceTrack(null) in a
   // browser: the m-line and its SSRC stay, no renegotiation). Needs Options::shareColour.
@@ -130,6 +141,8 @@ class TestPeer {
   // Goertzel; nullopt while less audio than that has arrived.
   std::optional<double> toneLevel(double hz, int windowMs = 200) const;
   std::size_t audioSamplesReceived() const { return audioSamples_; }
+  // How much of the audio received since start carried Options::listenHz (in 10 ms blocks).
+  std::chrono::milliseconds toneHeard() const { return std::chrono::milliseconds(toneHeardMs_); }
   // Keyframe requests (PLI/FIR, as force-key-unit events) that reached the camera's encoder.
   int keyframeRequests() const { return keyframeRequests_; }
   // The bitrate the server's last REMB allows its camera, in kb/s (0: none yet).
@@ -167,6 +180,7 @@ class TestPeer {
   GstElement* shareValve_ = nullptr;  // closed while not sharing
   mutable std::mutex mu_;
   std::optional<Frame> frame_;
+  std::string offer_;
   std::deque<std::int16_t> audio_;  // last second, 48 kHz mono
   std::atomic<int> frames_{0};
   std::atomic<int> rembKbps_{0};
@@ -187,6 +201,8 @@ class TestPeer {
   std::atomic<int> micLevel_{127};       // RFC 6464 level of the last 20 ms sent
   std::atomic<int> audioLevelExtId_{0};  // the offer's ssrc-audio-level id, 0 if none
   std::atomic<std::size_t> audioSamples_{0};
+  std::vector<std::int16_t> listenBlock_;  // the samples of the 10 ms block being counted
+  std::atomic<int> toneHeardMs_{0};
 };
 
 // Goertzel amplitude of `hz` in samples (48 kHz), normalised to full scale.
