@@ -26,6 +26,8 @@ const char* kOpusRtpCaps =
     "encoding-params=(string)2";
 const char* kVp8RtpCaps =
     "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000";
+constexpr int kAudioPayload = 111;
+constexpr int kVideoPayload = 96;
 constexpr double kToneAmplitude = 0.1;  // a steady talker, -23 dBov RMS
 constexpr double kClickGain = 6;        // the click: 0.6 of full scale
 constexpr int kLoudBuffers = 5;         // 100 ms of 20 ms buffers
@@ -174,6 +176,17 @@ void SitePeer::start() {
   bin_ = gst_bin_new(("site-" + options_.name).c_str());
   webrtc_ = testing::makeLoopbackWebrtcbin("site-webrtc", options_.localAddress);
   gst_bin_add(GST_BIN(bin_), webrtc_);
+  if (options_.lightReceive && !options_.decode) {
+    g_signal_connect(bin_, "deep-element-added", G_CALLBACK(&SitePeer::onElementAdded), this);
+    GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtc_));  // any made already
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      onElementAdded(nullptr, nullptr, GST_ELEMENT(g_value_get_object(&item)), this);
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+  }
 
   addSendChains();
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&SitePeer::onPadAdded), this);
@@ -534,6 +547,53 @@ GstPadProbeReturn SitePeer::onReceivedPacket(GstPad* pad, GstPadProbeInfo* info,
   if (caps) gst_caps_unref(caps);
   forEachBuffer(info, [&](GstBuffer* b) { self->countPacket(b, video); });
   return GST_PAD_PROBE_OK;
+}
+
+void SitePeer::onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer data) {
+  GstElementFactory* f = gst_element_get_factory(element);
+  if (f && std::string(GST_OBJECT_NAME(f)) == "nicesrc")
+    static_cast<SitePeer*>(data)->watchSocket(element);
+}
+
+void SitePeer::watchSocket(GstElement* nicesrc) {
+  GstPad* src = gst_element_get_static_pad(nicesrc, "src");
+  gst_pad_add_probe(src,
+                    GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                    &SitePeer::onNetworkPacket, this, nullptr);
+  gst_object_unref(src);
+}
+
+GstPadProbeReturn SitePeer::onNetworkPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<SitePeer*>(data);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    return self->countAndDrop(GST_PAD_PROBE_INFO_BUFFER(info)) ? GST_PAD_PROBE_DROP
+                                                               : GST_PAD_PROBE_OK;
+  }
+  GstBufferList* list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+  GST_PAD_PROBE_INFO_DATA(info) = list;
+  gst_buffer_list_foreach(
+      list,
+      [](GstBuffer** buffer, guint, gpointer site) -> gboolean {
+        if (static_cast<SitePeer*>(site)->countAndDrop(*buffer)) {
+          gst_buffer_unref(*buffer);
+          *buffer = nullptr;  // removed from the list
+        }
+        return TRUE;
+      },
+      self);
+  return gst_buffer_list_length(list) == 0 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+// An SRTP packet from the server (RFC 5761/7983: version 2, and a second byte outside RTCP's
+// 192..223) is counted by its clear header, as linkIncoming's probe would after SRTP, and
+// dropped. The count includes SRTP's 10-byte tag.
+bool SitePeer::countAndDrop(GstBuffer* buffer) {
+  std::uint8_t header[2];
+  if (gst_buffer_extract(buffer, 0, header, 2) != 2) return false;
+  if ((header[0] & 0xc0) != 0x80 || (header[1] >= 192 && header[1] <= 223)) return false;
+  const int pt = header[1] & 0x7f;
+  if (pt == kAudioPayload || pt == kVideoPayload) countPacket(buffer, pt == kVideoPayload);
+  return true;
 }
 
 void SitePeer::countPacket(GstBuffer* buffer, bool video) {

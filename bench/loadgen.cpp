@@ -69,6 +69,7 @@ struct Args {
   int threads = 0;  // 0: one per kSitesPerThread sites
   std::string scene = "moving";
   bool dtx = true;
+  bool lightReceive = true;
 };
 
 void usage() {
@@ -79,10 +80,12 @@ void usage() {
       "                   [--ready-timeout S] [--stagger MS] [--decode] [--decode-sites K]\n"
       "                   [--size WxH] [--fps F] [--kbps K] [--latency-trials T]\n"
       "                   [--trial-interval S] [--join-trials J] [--until-marked] [--threads T]\n"
-      "                   [--scene moving|still] [--dtx on|off]\n"
+      "                   [--scene moving|still] [--dtx on|off] [--receive light|full]\n"
       "  --seconds 0 holds until SIGINT/SIGTERM; SIGUSR1 marks a measurement window;\n"
       "  --until-marked ends the hold at the second mark (after the latency trials);\n"
-      "  --dtx off: the silent sites send fifty packets a second even when asked for DTX.\n");
+      "  --dtx off: the silent sites send fifty packets a second even when asked for DTX;\n"
+      "  --receive full: sites that decode nothing still take their media through SRTP and\n"
+      "  rtpbin (light, the default: counted and dropped at the socket).\n");
 }
 
 bool parseArgs(int argc, char** argv, Args& a) {
@@ -132,7 +135,10 @@ bool parseArgs(int argc, char** argv, Args& a) {
       a.threads = std::atoi(v);
     else if (k == "--scene")
       a.scene = v;
-    else if (k == "--dtx") {
+    else if (k == "--receive") {
+      if (std::string(v) != "light" && std::string(v) != "full") return false;
+      a.lightReceive = std::string(v) == "light";
+    } else if (k == "--dtx") {
       if (std::string(v) != "on" && std::string(v) != "off") return false;
       a.dtx = std::string(v) == "on";
     } else if (k == "--size") {
@@ -294,6 +300,7 @@ SitePeer::Options siteOptions(int index, const Args& args) {
   if (special && index == 0) o.source = SitePeer::Source::kProbe;
   if (special && index == 1) o.detect = true;
   o.decode = args.decodeAll || (index >= special && index < special + args.decodeSites);
+  o.lightReceive = args.lightReceive;
   return o;
 }
 

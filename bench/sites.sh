@@ -7,13 +7,16 @@
 #
 #   bench/sites.sh [--quick] [--sites "10 25 50 100"] [--settle S] [--window S] [--trials T]
 #                  [--join-trials J] [--decode-sites K] [--audio-jitter MS] [--video-jitter MS]
-#                  [--scene moving|still] [--dtx on|off]
+#                  [--scene moving|still] [--dtx on|off] [--receive light|full]
 #
 # --scene: what every site's camera shows: "moving" (default), a scrolling test pattern (every
 # macroblock changes every frame: the encoders' worst case), or "still", a still picture with one
 # small moving ball, closer to a meeting room's camera; the rungs' bitrates differ most.
 # --dtx: whether the silent sites honour the server's usedtx=1 as browsers do (default on: a
 # packet every 400 ms) or send fifty audio packets a second anyway (off, the cost before DTX).
+# --receive: how the sites that decode nothing take what they receive: "light" (default) counts
+# it from the clear RTP headers at the socket and drops it (a cheaper generator: more sites fit
+# beside the server), "full" through SRTP, rtpbin and a fakesink, as before 2026-11-28 13:30.
 # --audio-jitter/--video-jitter set the server's audio.jitterBufferMs/video.jitterBufferMs (how
 # long the mixes and the composite wait for late packets); default: the server's own defaults.
 #
@@ -44,9 +47,10 @@ AUDIO_JITTER=""  # audio.jitterBufferMs for the server; empty: its default
 VIDEO_JITTER=""
 SCENE=moving
 DTX=on
+RECEIVE=light
 ARGS=("$@")
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -61,6 +65,7 @@ while [[ $# -gt 0 ]]; do
     --video-jitter) VIDEO_JITTER=$2; shift ;;
     --scene) SCENE=$2; shift ;;
     --dtx) DTX=$2; shift ;;
+    --receive) RECEIVE=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -100,7 +105,7 @@ echo "sites send: one shared 320x180 @ 15 fps VP8 ~250 kbps stream + Opus silenc
   "each for the whole generator); site 1 a probe (black/white flashes, a 440 Hz tone that clicks)," \
   "site 2 decodes and detects them; $DECODE more decode; the rest count packets only"
 echo "runs: sites=[$SITES] settle=${SETTLE}s window=${WINDOW}s trials=$TRIALS joins=$JOINS" \
-  "jitterBufferMs audio=${AUDIO_JITTER:-default} video=${VIDEO_JITTER:-default} scene=$SCENE dtx=$DTX"
+  "jitterBufferMs audio=${AUDIO_JITTER:-default} video=${VIDEO_JITTER:-default} scene=$SCENE dtx=$DTX receive=$RECEIVE"
 echo "load average at start: $(loadavg)"
 echo
 
@@ -112,7 +117,7 @@ start_sites() {
   local n=$1 log=$2
   "$LOADGEN" --port "$PORT" --rooms "$n" --meeting demo --seconds 0 \
     --ready-timeout $((60 + n)) --stagger "$STAGGER" --latency-trials "$TRIALS" \
-    --join-trials "$JOINS" --decode-sites "$DECODE" --scene "$SCENE" --dtx "$DTX" --until-marked >"$log" 2>&1 &
+    --join-trials "$JOINS" --decode-sites "$DECODE" --scene "$SCENE" --dtx "$DTX" --receive "$RECEIVE" --until-marked >"$log" 2>&1 &
   LOADGEN_PID=$!
   until grep -q "rooms receive the composite" "$log"; do
     if ! kill -0 "$LOADGEN_PID" 2>/dev/null; then
