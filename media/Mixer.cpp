@@ -247,9 +247,13 @@ struct Mixer::Room {
   GstPadRef videoSink;              // or they keep it (and its threads) alive
   std::optional<Branch> audioSend;  // a mix's Opus tee -> this room's webrtcbin
   int audioMix = -1;                // the mix audioSend hangs on (-1: none yet)
-  std::optional<Branch> videoSend;  // a rung's encoder tee -> this room's webrtcbin
-  int videoRung = -1;               // the rung videoSend hangs on (-1: none yet)
-  guint videoSsrc = 0;              // ours, as its receiver reports name it
+  guint audioSsrc = 0;              // ours, as the offer signals it
+  // The mix sent around webrtcbin (set once secured, unless its transport could not be read:
+  // then audioSend's payloader and webrtcbin carry it).
+  std::shared_ptr<DirectStream> directAudio;
+  std::optional<Branch> videoSend;               // a rung's encoder tee -> this room's webrtcbin
+  int videoRung = -1;                            // the rung videoSend hangs on (-1: none yet)
+  guint videoSsrc = 0;                           // ours, as its receiver reports name it
   std::optional<core::RungSelector> rungChoice;  // from its link's reports, once connected
   // Receiver reports about our video, gathered for a second: a peer may send several per
   // interval (one per SSRC of its own), and only the first of them counts the new losses.
@@ -653,6 +657,7 @@ void Mixer::buildAudioSend(Room& room) {
   // An explicit SSRC, set on the payloader and in the codec preferences, makes the offer signal
   // it (a=ssrc): browsers then bind the stream to its m-line without guessing.
   const guint ssrc = g_random_int();
+  room.audioSsrc = ssrc;
   GstElement* pay = add("rtpopuspay", p + "opuspay");
   // Not auto-header-extension: it would take the offered ssrc-audio-level (which is for what the
   // rooms send us) as its own to write, and change its caps so that webrtcbin refuses them.
@@ -881,6 +886,9 @@ void Mixer::secured(Room& room) {
   if (room.secured) return;
   startSending(room);
   room.secured = true;
+  room.directAudio = DirectStream::fromWebrtc(room.webrtc, room.audioSsrc, 48000);
+  GST_INFO("meeting=%s participant=%s mix sent %s", meeting_.c_str(), room.id.c_str(),
+           room.directAudio ? "directly" : "through webrtcbin (its transport was not found)");
   attachLeg(room);
 }
 
@@ -1553,6 +1561,7 @@ void Mixer::onStats(GstPromise* promise, gpointer data) {
       r->lossForStats.reset();
     }
     if (r->estimateKbps) stats.estimateKbps = double(*r->estimateKbps);
+    if (r->directAudio) stats.bytesOut += r->directAudio->bytesSent();
     if (r->videoRung >= 0 && r->videoRung < int(m.rungs_.size())) {
       const Rung& rung = *m.rungs_[std::size_t(r->videoRung)];
       stats.rung = std::to_string(rung.width) + "x" + std::to_string(rung.height);
@@ -1607,8 +1616,22 @@ void Mixer::buildMixes() {
                  guint64(60 * GST_MSECOND), "leaky", 2 /* downstream */, nullptr);
     mix.tee = add("tee", p + "tee");
     g_object_set(mix.tee, "allow-not-linked", TRUE, nullptr);
-    if (!gst_element_link_many(silence, silenceCaps, mix.mixer, mixCaps, enc, send, mix.tee,
-                               nullptr)) {
+    // The mix packetised once for the listeners sent directly (DirectSend.hpp), on this same
+    // send thread: the sink's handoff hands each packet to every one of them.
+    GstElement* pay = add("rtpopuspay", p + "pay");
+    g_object_set(pay, "pt", kAudioPayload, "auto-header-extension", FALSE, nullptr);
+    GstElement* out = add("fakesink", p + "direct");
+    g_object_set(out, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, "signal-handoffs",
+                 TRUE, nullptr);
+    g_signal_connect_data(
+        out, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* buffer, GstPad*, gpointer fanout) {
+          (*static_cast<std::shared_ptr<DirectFanout>*>(fanout))->send(buffer);
+        }),
+        new std::shared_ptr<DirectFanout>(mix.fanout),
+        [](gpointer d, GClosure*) { delete static_cast<std::shared_ptr<DirectFanout>*>(d); },
+        GConnectFlags(0));
+    if (!gst_element_link_many(silence, silenceCaps, mix.mixer, mixCaps, enc, send, mix.tee, pay,
+                               out, nullptr)) {
       throw std::runtime_error("cannot link an audio mix");
     }
     mixes_.push_back(mix);
@@ -1692,6 +1715,16 @@ void Mixer::unlinkAudioInputs(const core::ParticipantId& id) {
 void Mixer::routeAudio(Room& room, int mix) {
   if (!room.secured || !room.audioSend) return;  // attachLeg() routes it once secured
   if (selfHearing_) mix = sharedMix();  // a test call: the mix with every talker, itself too
+  if (room.directAudio) {
+    if (room.audioMix == mix) return;
+    if (room.audioMix >= 0)
+      mixes_[std::size_t(room.audioMix)].fanout->remove(room.directAudio.get());
+    mixes_[std::size_t(mix)].fanout->add(room.directAudio);
+    GST_INFO("meeting=%s participant=%s hears mix %d (direct)", meeting_.c_str(), room.id.c_str(),
+             mix);
+    room.audioMix = mix;
+    return;
+  }
   Branch& leg = *room.audioSend;
   if (leg.teePad && room.audioMix == mix) return;
   releaseTeePad(leg.teePad);
@@ -1701,6 +1734,12 @@ void Mixer::routeAudio(Room& room, int mix) {
   GST_INFO("meeting=%s participant=%s hears mix %d (link %d)", meeting_.c_str(), room.id.c_str(),
            mix, int(linked));
   room.audioMix = mix;
+}
+
+std::size_t Mixer::directAudioListeners() const {
+  std::size_t n = 0;
+  for (const Mix& mix : mixes_) n += mix.fanout->size();
+  return n;
 }
 
 std::vector<core::ParticipantId> Mixer::decodingAudio() const {
@@ -1835,6 +1874,9 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
     doomed.insert(doomed.end(), b.elements.begin(), b.elements.end());
   };
   leaveRung(*room);
+  if (room->directAudio && room->audioMix >= 0) {
+    mixes_[std::size_t(room->audioMix)].fanout->remove(room->directAudio.get());
+  }
   for (std::optional<Branch>* b :
        {&room->audioSend, &room->videoSend, &room->camera.view, &room->share.view}) {
     if (*b) take(**b);

@@ -23,6 +23,7 @@
 #include "mcu/core/Ports.hpp"
 #include "mcu/core/RungSelector.hpp"
 #include "mcu/core/TalkerSelector.hpp"
+#include "media/DirectSend.hpp"
 #include "media/GstRef.hpp"
 
 namespace mcu::media {
@@ -66,6 +67,8 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   const std::vector<std::optional<std::string>>& talkers() const { return talkers_.slots(); }
   // Whose audio is being decoded now: the talkers, and rooms that send no RFC 6464 level.
   std::vector<core::ParticipantId> decodingAudio() const;
+  // Listeners that receive their mix by the direct path (DirectSend.hpp), over every mix.
+  std::size_t directAudioListeners() const;
   // The rung a room receives (0 = the full-size composite), nullopt before it is connected.
   std::optional<int> rungOf(const core::ParticipantId& id) const;
   struct RungStats {
@@ -98,6 +101,8 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   struct Mix {
     GstElement* mixer = nullptr;
     GstElement* tee = nullptr;
+    // Its listeners whose legs take the mix around webrtcbin's send path (one payloader here).
+    std::shared_ptr<DirectFanout> fanout = std::make_shared<DirectFanout>();
   };
   struct ShareActivity;
   struct ShareProbe;

@@ -37,6 +37,15 @@ std::set<core::ParticipantId> decoding(MediaHarness& h) {
   return {ids.begin(), ids.end()};
 }
 
+// Listeners that receive their mix around webrtcbin's send path (one payloader per mix).
+std::size_t directListeners(MediaHarness& h) {
+  std::size_t n = 0;
+  h.onStrand([&] {
+    if (auto mixer = h.media().mixerFor("demo")) n = mixer->directAudioListeners();
+  });
+  return n;
+}
+
 core::Config twoTalkers() {
   core::Config c = testConfig();
   c.audio.talkers = 2;
@@ -77,6 +86,9 @@ TEST(TalkersMediaTest, OnlyTheTalkersAreMixedAndDecodedAndNobodyHearsThemselves)
   }
   // The two others are parsed for their levels, never decoded.
   EXPECT_EQ(decoding(h), talkers);
+  // Every listener gets its mix as copies of the mix's one packetised stream, each with the
+  // leg's own SSRC and sequence, protected with its leg's key (what it heard above).
+  EXPECT_EQ(directListeners(h), 4u);
   for (core::ConnectionId conn : {1, 2, 3, 4}) EXPECT_TRUE(h.errorsTo(conn).empty());
 }
 
