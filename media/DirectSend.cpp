@@ -1,7 +1,6 @@
 #include "media/DirectSend.hpp"
 
 #include <nice/agent.h>
-#include <srtp2/srtp.h>
 
 #include <array>
 #include <cstring>
@@ -11,8 +10,6 @@
 namespace mcu::media {
 
 namespace {
-
-std::once_flag srtpInit;
 
 bool isA(GstElement* element, const char* factory) {
   GstElementFactory* f = gst_element_get_factory(element);
@@ -47,32 +44,10 @@ GstElement* nicesinkNear(GstElement* srtpenc, GstElement* webrtcbin) {
   return nullptr;
 }
 
-// libsrtp's policy for what webrtcbin's DTLS negotiated (srtpenc's GstSrtpCipherType and
-// GstSrtpAuthType values); false for a suite we do not know.
-bool setPolicy(srtp_crypto_policy_t& p, int cipher, int auth) {
-  if (cipher == 1 && auth == 2) {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p);
-  } else if (cipher == 1 && auth == 1) {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p);
-  } else if (cipher == 2 && auth == 2) {
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p);
-  } else if (cipher == 2 && auth == 1) {
-    srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(&p);
-  } else if (cipher == 3) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p);
-  } else if (cipher == 4) {
-    srtp_crypto_policy_set_aes_gcm_256_16_auth(&p);
-  } else {
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::shared_ptr<DirectStream> DirectStream::fromWebrtc(GstElement* webrtcbin, guint32 ssrc,
                                                        int clockRate) {
-  std::call_once(srtpInit, [] { srtp_init(); });  // a no-op when GStreamer's srtp did it
   GstElement* srtpenc = findIn(GST_BIN(webrtcbin), "srtpenc");
   if (!srtpenc) return nullptr;
   GstBuffer* key = nullptr;
@@ -83,49 +58,41 @@ std::shared_ptr<DirectStream> DirectStream::fromWebrtc(GstElement* webrtcbin, gu
   std::shared_ptr<DirectStream> out(new DirectStream);
   out->ssrc_ = ssrc;
   out->clockRate_ = clockRate;
-  out->seq_ = guint16(g_random_int());
+  out->index_ = g_random_int_range(0, 0x8000);  // RFC 3711: the first sequence number < 2^15
   bool ok = key && nicesink;
   if (ok) {
     g_object_get(nicesink, "agent", &out->agent_, "stream", &out->stream_, "component",
                  &out->component_, nullptr);
     ok = out->agent_ && out->stream_ > 0 && out->component_ > 0;
   }
-  if (ok) {
-    srtp_policy_t policy;
-    std::memset(&policy, 0, sizeof policy);
-    ok = setPolicy(policy.rtp, cipher, auth) && setPolicy(policy.rtcp, cipher, auth);
+  // srtpenc's GstSrtpCipherType 1 is aes-128-icm; GstSrtpAuthType 1 and 2 are HMAC-SHA1-32 and
+  // -80: what webrtcbin's DTLS negotiates. Anything else keeps webrtcbin's path.
+  if (ok && cipher == 1 && (auth == 1 || auth == 2)) {
     GstMapInfo map;
-    if (ok && gst_buffer_map(key, &map, GST_MAP_READ)) {
-      // libsrtp reads the master key and salt it expects for the suite from here.
-      std::array<unsigned char, 64> material{};
-      std::memcpy(material.data(), map.data, std::min<std::size_t>(map.size, material.size()));
+    if (gst_buffer_map(key, &map, GST_MAP_READ)) {
+      out->srtp_ = SrtpSender::create(auth == 2 ? SrtpSender::Suite::kAesCm128HmacSha1_80
+                                                : SrtpSender::Suite::kAesCm128HmacSha1_32,
+                                      map.data, map.size);
       gst_buffer_unmap(key, &map);
-      policy.ssrc.type = ssrc_any_outbound;
-      policy.key = material.data();
-      policy.window_size = 128;
-      policy.allow_repeat_tx = 0;
-      ok = map.size >= 28 && srtp_create(&out->srtp_, &policy) == srtp_err_status_ok;
-    } else {
-      ok = false;
     }
   }
+  ok = ok && out->srtp_;
   if (key) gst_buffer_unref(key);
   if (nicesink) gst_object_unref(nicesink);
   return ok ? out : nullptr;
 }
 
 DirectStream::~DirectStream() {
-  if (srtp_) srtp_dealloc(srtp_);
   if (agent_) g_object_unref(agent_);
 }
 
 void DirectStream::send(const guint8* rtp, std::size_t size) {
   constexpr std::size_t kMax = 1500;
-  if (size < 12 || size + SRTP_MAX_TRAILER_LEN > kMax) return;
+  if (size < 12 || size + SrtpSender::kMaxTag > kMax) return;
   std::array<guint8, kMax> packet;
   std::memcpy(packet.data(), rtp, size);
   const guint32 ts = GST_READ_UINT32_BE(packet.data() + 4);
-  int len = int(size);
+  std::size_t len = 0;
   {
     std::lock_guard lock(mu_);
     const gint64 nowUs = g_get_monotonic_time();
@@ -138,14 +105,15 @@ void DirectStream::send(const guint8* rtp, std::size_t size) {
       packet[1] |= 0x80;  // marker: a talkspurt (or its stream) starts
     }
     const guint32 out = ts + tsOffset_;
-    GST_WRITE_UINT16_BE(packet.data() + 2, seq_);
+    GST_WRITE_UINT16_BE(packet.data() + 2, guint16(index_));
     GST_WRITE_UINT32_BE(packet.data() + 4, out);
     GST_WRITE_UINT32_BE(packet.data() + 8, ssrc_);
-    ++seq_;
     lastTs_ = out;
     lastUs_ = nowUs;
     started_ = true;
-    if (srtp_protect(srtp_, packet.data(), &len) != srtp_err_status_ok) return;
+    len = srtp_->protect(packet.data(), size, guint32(index_ >> 16));
+    ++index_;
+    if (len == 0) return;
   }
   if (nice_agent_send(agent_, stream_, component_, guint(len),
                       reinterpret_cast<const gchar*>(packet.data())) > 0) {

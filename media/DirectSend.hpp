@@ -1,8 +1,8 @@
 #pragma once
 // The lighter per-listener send path for a shared stream (issue 5): the stream is packetised
 // once, and each listener gets a copy with its own SSRC, sequence numbers and timestamps,
-// protected with its leg's SRTP key and handed to its leg's ICE agent. A listener costs a copy,
-// an SRTP protect and a socket write: no payloader, rtpbin, rtprtxsend, srtpenc or nicesink
+// protected with its leg's SRTP key (Srtp.hpp) and handed to its leg's ICE agent. A listener costs
+// a copy, an SRTP protect and a socket write: no payloader, rtpbin, rtprtxsend, srtpenc or nicesink
 // of its own on the stream's send thread (measured there: ~65 % of webrtcbin's cost per packet
 // was GStreamer's own element and pad work). webrtcbin still negotiates, runs ICE and DTLS,
 // receives, and sends the leg's RTCP.
@@ -17,8 +17,9 @@
 #include <mutex>
 #include <vector>
 
+#include "media/Srtp.hpp"
+
 typedef struct _NiceAgent NiceAgent;
-typedef struct srtp_ctx_t_ srtp_ctx_t;
 
 namespace mcu::media {
 
@@ -54,12 +55,12 @@ class DirectStream {
   NiceAgent* agent_ = nullptr;  // a reference of ours
   guint stream_ = 0;
   guint component_ = 0;
-  srtp_ctx_t* srtp_ = nullptr;
+  std::unique_ptr<SrtpSender> srtp_;
   guint32 ssrc_ = 0;
   int clockRate_ = 48000;
-  guint16 seq_ = 0;
-  guint32 tsOffset_ = 0;  // added to the shared stream's timestamps
-  guint32 lastTs_ = 0;    // the last timestamp sent, and when (monotonic µs)
+  std::uint64_t index_ = 0;  // SRTP packet index: rollover counter * 2^16 + sequence number
+  guint32 tsOffset_ = 0;     // added to the shared stream's timestamps
+  guint32 lastTs_ = 0;       // the last timestamp sent, and when (monotonic µs)
   gint64 lastUs_ = 0;
   bool started_ = false;
   std::atomic<bool> resync_{true};
