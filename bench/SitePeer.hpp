@@ -90,8 +90,10 @@ class SitePeer {
     // A site that decodes nothing counts what it receives from the RTP headers (which SRTP
     // leaves in clear) as the packets leave its socket, and drops them there: no SRTP, no
     // rtpbin, no jitterbuffer for media it throws away, so the generator costs less per site.
-    // DTLS, STUN and RTCP go on as before. Off: the whole receive path, as a browser has.
-    bool lightReceive = true;
+    // DTLS, STUN and RTCP go on, but its receiver reports then carry no loss for the server's
+    // streams (nothing reaches its RTP session): the server keeps it on the rung it has. Off: the
+    // whole receive path, as a browser has.
+    bool lightReceive = false;
     std::string localAddress = "127.0.0.1";  // where its ICE agent gathers
   };
   struct Callbacks {

@@ -69,7 +69,7 @@ struct Args {
   int threads = 0;  // 0: one per kSitesPerThread sites
   std::string scene = "moving";
   bool dtx = true;
-  bool lightReceive = true;
+  bool lightReceive = false;
 };
 
 void usage() {
@@ -84,8 +84,9 @@ void usage() {
       "  --seconds 0 holds until SIGINT/SIGTERM; SIGUSR1 marks a measurement window;\n"
       "  --until-marked ends the hold at the second mark (after the latency trials);\n"
       "  --dtx off: the silent sites send fifty packets a second even when asked for DTX;\n"
-      "  --receive full: sites that decode nothing still take their media through SRTP and\n"
-      "  rtpbin (light, the default: counted and dropped at the socket).\n");
+      "  --receive light: sites that decode nothing count their media and drop it at the\n"
+      "  socket, so they send no receiver reports about it (full, the default: through SRTP and\n"
+      "  rtpbin as a browser; the server chooses a site's rung from those reports).\n");
 }
 
 bool parseArgs(int argc, char** argv, Args& a) {

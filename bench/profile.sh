@@ -51,7 +51,7 @@ JSON
 
 start_server
 "$LOADGEN" --port "$PORT" --rooms "$SITES" --meeting demo --seconds 0 \
-  --ready-timeout $((60 + SITES)) --stagger 50 --scene "$SCENE" >"$WORK/loadgen.log" 2>&1 &
+  --ready-timeout $((60 + SITES)) --stagger 50 --scene "$SCENE" --receive light >"$WORK/loadgen.log" 2>&1 &
 LOADGEN_PID=$!
 until grep -q "rooms receive the composite" "$WORK/loadgen.log"; do
   kill -0 "$LOADGEN_PID" 2>/dev/null || { cat "$WORK/loadgen.log" >&2; exit 1; }

@@ -14,9 +14,10 @@
 # small moving ball, closer to a meeting room's camera; the rungs' bitrates differ most.
 # --dtx: whether the silent sites honour the server's usedtx=1 as browsers do (default on: a
 # packet every 400 ms) or send fifty audio packets a second anyway (off, the cost before DTX).
-# --receive: how the sites that decode nothing take what they receive: "light" (default) counts
-# it from the clear RTP headers at the socket and drops it (a cheaper generator: more sites fit
-# beside the server), "full" through SRTP, rtpbin and a fakesink, as before 2026-11-28 13:30.
+# --receive: how the sites that decode nothing take what they receive: "light" (default here)
+# counts it from the clear RTP headers at the socket and drops it (a cheaper generator: more
+# sites fit beside the server; on loopback nothing is lost, so no rung choice is missed), "full"
+# through SRTP, rtpbin and a fakesink, as a browser (mcu-loadgen's own default).
 # --audio-jitter/--video-jitter set the server's audio.jitterBufferMs/video.jitterBufferMs (how
 # long the mixes and the composite wait for late packets); default: the server's own defaults.
 #

@@ -140,19 +140,22 @@ TEST(TalkersMediaTest, ATalkerWhoPausesIsHeardAgainAsSoonAsTheyResume) {
       << offer;
 
   for (int pause = 0; pause < 3; ++pause) {
-    // A pause long enough for the talker's encoder to stop sending, then a second of speech.
+    // A pause long enough for the talker's encoder to stop sending, then two seconds of speech.
     talker.setToneVolume(0);
     ASSERT_TRUE(waitFor([&] { return hears(listener, {}, {440}); }, 20s))
         << describeTones(listener, {440, 660});
     std::this_thread::sleep_for(1500ms);  // the pause itself (a stimulus, not a wait)
     const auto before = listener.toneHeard();
     talker.setToneVolume(0.4);
-    std::this_thread::sleep_for(1000ms);  // the speech
+    std::this_thread::sleep_for(2000ms);  // the speech
     talker.setToneVolume(0);
     ASSERT_TRUE(waitFor([&] { return hears(listener, {}, {440}); }, 20s))
         << describeTones(listener, {440, 660});
-    // What was said after the pause, nearly all of it (a 200 ms concealment ramp at most).
-    EXPECT_GE((listener.toneHeard() - before).count(), 800) << "pause " << pause;
+    // What was said after the pause: most of it. A mix that kept the talker's sample count from
+    // before the pause would drop its samples as late until its discont-wait (1 s) had passed;
+    // a loaded machine loses a few hundred ms at most (570 of 1000 seen once in CI with four
+    // other test runs beside it).
+    EXPECT_GE((listener.toneHeard() - before).count(), 1400) << "pause " << pause;
   }
   EXPECT_TRUE(talkersOf(h).contains(h.participantId(1)));
 }
