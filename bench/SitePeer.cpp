@@ -212,6 +212,9 @@ void SitePeer::addSendChains() {
     linkOrThrow(addProbeAudio(), audioPay_);
     linkOrThrow(addProbeVideo(), videoPay_);
   }
+  GstPad* frames = gst_element_get_static_pad(videoPay_, "sink");
+  gst_pad_add_probe(frames, GST_PAD_PROBE_TYPE_BUFFER, &SitePeer::onVideoToSend, this, nullptr);
+  gst_object_unref(frames);
   GstPad* sent = gst_element_get_static_pad(audioPay_, "src");
   gst_pad_add_probe(sent,
                     GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
@@ -435,6 +438,31 @@ void SitePeer::onConnectionState(GstElement* webrtc, GParamSpec*, gpointer data)
   g_object_get(webrtc, "connection-state", &state, nullptr);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
     static_cast<SitePeer*>(data)->connected_ = true;
+}
+
+void SitePeer::setVideoWanted(bool wanted) {
+  if (!wanted) {
+    videoGate_ = kOff;
+    return;
+  }
+  int off = kOff;
+  if (videoGate_.compare_exchange_strong(off, kAwaitingKeyframe)) shared_.requestKeyframe();
+}
+
+GstPadProbeReturn SitePeer::onVideoToSend(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<SitePeer*>(data);
+  switch (self->videoGate_.load()) {
+    case kSending:
+      return GST_PAD_PROBE_OK;
+    case kAwaitingKeyframe:
+      if (GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT)) {
+        return GST_PAD_PROBE_DROP;
+      }
+      self->videoGate_ = kSending;
+      return GST_PAD_PROBE_OK;
+    default:
+      return GST_PAD_PROBE_DROP;
+  }
 }
 
 void SitePeer::handleOffer(const std::string& text) {

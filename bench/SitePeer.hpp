@@ -110,6 +110,9 @@ class SitePeer {
   // Leaves the shared tees and the pipeline; the site's threads are gone when it returns.
   void stop();
   void handleOffer(const std::string& sdp);
+  // The server's video-wanted: off the composite a site sends no video, as the room page stops
+  // its camera; back on, it starts again at a keyframe (any thread).
+  void setVideoWanted(bool wanted);
   void addCandidate(int mline, const std::string& candidate);
   // From the site's owner thread: attaches the send side to the shared tees once connected.
   void poll();
@@ -150,6 +153,7 @@ class SitePeer {
   static GstPadProbeReturn onNetworkPacket(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onEncodedFrame(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onAudioSent(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn onVideoToSend(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onProbePicture(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onProbeSound(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn onProbeEncodedPicture(GstPad*, GstPadProbeInfo* info, gpointer self);
@@ -176,6 +180,8 @@ class SitePeer {
   GstElement* videoPay_ = nullptr;
   std::vector<std::pair<GstElement*, GstPad*>> teePads_;  // owner thread only
   std::atomic<bool> connected_{false};
+  enum VideoGate { kSending, kOff, kAwaitingKeyframe };
+  std::atomic<int> videoGate_{kSending};
   bool attached_ = false;  // owner thread only
 
   std::atomic<int> audioLevelExt_{0};  // the offer's extension id; 0: not offered

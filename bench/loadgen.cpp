@@ -234,6 +234,8 @@ class Site {
     } else if (type == "candidate") {
       const std::string c = m.value("candidate", "");
       if (!c.empty()) peer_.addCandidate(m.value("sdpMLineIndex", 0), c);
+    } else if (type == "video-wanted") {
+      peer_.setVideoWanted(m.value("wanted", true));
     } else if (type == "media-state") {
       std::lock_guard lock(mu_);
       mediaState_ = m.value("state", "");
