@@ -1476,12 +1476,67 @@ void Mixer::collectStats() {
 
 namespace {
 
-// One leg's webrtcbin statistics as the core wants them. webrtcbin 1.22 labels streams by the
-// transceiver that carries the bundle, not by their own kind, so audio and video are told apart
-// by the clock rate of the RTP source behind each entry; and it swaps the local/remote candidate
-// labels, so the room's candidate is found through the ids of the selected pair.
-core::LegStats legStatsOf(const GstStructure* reply) {
+// What one RTP source of the room (its session's gst-rtpsource-stats) adds to the leg's incoming
+// figures; audio and video are told apart by the source's clock rate. Packets lost on the way in
+// are what our own receiver reports count for the source (expected less received), not
+// webrtcbin's "packets-lost": that one is the jitterbuffer's, which counts packets that came after
+// their time to play (a busy machine) and is attached to every stream of the bundle.
+void addReceived(const GstStructure* source, core::LegStats& out) {
+  gboolean internal = FALSE;
+  if (gst_structure_get_boolean(source, "internal", &internal) && internal) return;  // ours
+  int clockRate = 0;
+  gst_structure_get_int(source, "clock-rate", &clockRate);
+  const bool audio = clockRate == 48000;
+  guint64 u64 = 0;
+  if (gst_structure_get_uint64(source, "octets-received", &u64)) {
+    (audio ? out.audioBytesIn : out.videoBytesIn) += u64;
+  }
+  if (gst_structure_get_uint64(source, "packets-received", &u64)) out.packetsIn += u64;
+  gboolean sentReport = FALSE;
+  gint lost = 0;
+  if (gst_structure_get_boolean(source, "sent-rb", &sentReport) && sentReport &&
+      gst_structure_get_int(source, "sent-rb-packetslost", &lost) && lost > 0) {
+    out.packetsLostIn += lost;
+  }
+  guint jitter = 0;
+  if (audio && gst_structure_get_uint(source, "jitter", &jitter)) {
+    out.jitterInMs = jitter * 1000.0 / clockRate;
+  }
+}
+
+// Every RTP source the leg's one (bundled) RTP session knows. webrtcbin's get-stats lists only the
+// sources in its own SSRC map: it drops one from the map when the session calls it no longer a
+// sender (no packets for 5-10 s: a room whose mic stopped) and adds one only when the session
+// meets a new source. A source that sends again before the session has forgotten it (its RTCP
+// keeps it known) is never listed again, and the room's audio would look gone for the rest of the
+// call, while the session counts it on.
+std::unique_ptr<GstStructure, GstStructureFree> sessionStats(GstElement* webrtc) {
+  GstElementRef rtpbin(gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin"));
+  if (!rtpbin) return nullptr;
+  GObject* session = nullptr;
+  g_signal_emit_by_name(rtpbin.get(), "get-internal-session", 0u, &session);
+  if (!session) return nullptr;
+  GstStructure* stats = nullptr;
+  g_object_get(session, "stats", &stats, nullptr);
+  g_object_unref(session);
+  return std::unique_ptr<GstStructure, GstStructureFree>(stats);
+}
+
+// One leg's statistics as the core wants them: what it receives from the sources of its RTP
+// session, the rest from webrtcbin's get-stats. webrtcbin 1.22 labels streams by the transceiver
+// that carries the bundle, not by their own kind (hence the clock rates), and it swaps the
+// local/remote candidate labels, so the room's candidate is found through the selected pair.
+core::LegStats legStatsOf(const GstStructure* reply, const GstStructure* session) {
   core::LegStats out;
+  // A GValueArray (deprecated in GLib, still what rtpsession's "stats" holds): read as a struct.
+  const GValue* sources = session ? gst_structure_get_value(session, "source-stats") : nullptr;
+  if (sources && g_strcmp0(G_VALUE_TYPE_NAME(sources), "GValueArray") == 0) {
+    const auto* array = static_cast<const GValueArray*>(g_value_get_boxed(sources));
+    for (guint i = 0; array && i < array->n_values; ++i) {
+      const GValue* source = &array->values[i];
+      if (GST_VALUE_HOLDS_STRUCTURE(source)) addReceived(gst_value_get_structure(source), out);
+    }
+  }
   std::map<std::string, std::string> candidateTypes;  // stats id -> candidate type
   std::string remoteCandidateId;
   const int n = gst_structure_n_fields(reply);
@@ -1493,31 +1548,7 @@ core::LegStats legStatsOf(const GstStructure* reply) {
     guint64 u64 = 0;
     guint u = 0;
     double d = 0;
-    int clockRate = 0;
-    const GstStructure* source = nullptr;
-    if (const GValue* src = gst_structure_get_value(st, "gst-rtpsource-stats");
-        src && GST_VALUE_HOLDS_STRUCTURE(src)) {
-      source = gst_value_get_structure(src);
-      gst_structure_get_int(source, "clock-rate", &clockRate);
-    }
-    const bool audio = clockRate == 48000;
-    if (type == "inbound-rtp") {
-      if (gst_structure_get_uint64(st, "bytes-received", &u64)) {
-        (audio ? out.audioBytesIn : out.videoBytesIn) += u64;
-      }
-      if (gst_structure_get_uint64(st, "packets-received", &u64)) out.packetsIn += u64;
-      // Not the entry's "packets-lost": that is the jitterbuffer's, which counts packets that
-      // came after their time to play (a busy machine) and is attached to every stream of the
-      // bundle. The network's loss is what the receiver reports we send count for the source:
-      // the packets expected less those received.
-      gboolean sentReport = FALSE;
-      gint lost = 0;
-      if (source && gst_structure_get_boolean(source, "sent-rb", &sentReport) && sentReport &&
-          gst_structure_get_int(source, "sent-rb-packetslost", &lost) && lost > 0) {
-        out.packetsLostIn += lost;
-      }
-      if (audio && gst_structure_get_double(st, "jitter", &d)) out.jitterInMs = d * 1000.0;
-    } else if (type == "outbound-rtp") {
+    if (type == "outbound-rtp") {
       if (gst_structure_get_uint64(st, "bytes-sent", &u64)) out.bytesOut += u64;
       if (gst_structure_get_uint(st, "pli-count", &u)) out.keyframeRequests += u;
       if (gst_structure_get_uint(st, "fir-count", &u)) out.keyframeRequests += u;
@@ -1550,7 +1581,7 @@ void Mixer::onStats(GstPromise* promise, gpointer data) {
   if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) return;
   const GstStructure* reply = gst_promise_get_reply(promise);
   if (!reply) return;
-  core::LegStats stats = legStatsOf(reply);
+  core::LegStats stats = legStatsOf(reply, sessionStats(room->webrtc).get());
   mixer->postToStrand([id = room->id, stats = std::move(stats)](Mixer& m) mutable {
     Room* r = m.find(id);
     if (!r || !m.events_) return;

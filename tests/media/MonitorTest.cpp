@@ -7,6 +7,8 @@
 // server) and holds each RTCP packet it receives for a while (the server's round trip grows).
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "mcu/core/SiteHealth.hpp"
 #include "tests/media/MediaChecks.hpp"
 #include "tests/media/MediaHarness.hpp"
@@ -154,6 +156,29 @@ TEST(MonitorMediaTest, ASiteThatStopsSendingAudioIsFlaggedAndClearsWhenItSendsAg
       30s))
       << describe(siteOf(h, "Xã Bản Lầu"));
   a.setAudioSending(true);
+  EXPECT_TRUE(waitFor([&] { return siteOf(h, "Xã Bản Lầu")->state == core::Health::kGreen; }, 30s))
+      << describe(siteOf(h, "Xã Bản Lầu"));
+}
+
+// Its audio lost on the way instead, for longer than the server's RTP session takes to call it
+// no longer a sender (two RTCP intervals, 5-10 s): the room's session goes on reporting the
+// stream, so the server's never forgets it, and the same stream comes back. webrtcbin's own
+// statistics stop listing such a source for good; the monitor must still see it flow again.
+TEST(MonitorMediaTest, AudioLostOnTheWayIsFlaggedAndClearsWhenItArrivesAgain) {
+  MediaHarness h(monitorConfig());
+  TestPeer& a = h.join(1, "Xã Bản Lầu", {0xff0000, 440});
+  ASSERT_TRUE(waitFor([&] { return healthy(siteOf(h, "Xã Bản Lầu")); }, 45s))
+      << describe(siteOf(h, "Xã Bản Lầu"));
+  a.setAudioLost(true);
+  EXPECT_TRUE(waitFor(
+      [&] {
+        auto v = siteOf(h, "Xã Bản Lầu");
+        return v && v->state == core::Health::kRed && hasReason(*v, "no-audio", core::Health::kRed);
+      },
+      30s))
+      << describe(siteOf(h, "Xã Bản Lầu"));
+  std::this_thread::sleep_for(8s);  // red after 5 s: 13 s without audio in all
+  a.setAudioLost(false);
   EXPECT_TRUE(waitFor([&] { return siteOf(h, "Xã Bản Lầu")->state == core::Health::kGreen; }, 30s))
       << describe(siteOf(h, "Xã Bản Lầu"));
 }

@@ -336,6 +336,15 @@ bool lose(std::atomic<unsigned>& seed, double fraction) {
 GstPadProbeReturn TestPeer::onSentPacket(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<TestPeer*>(data);
   if (self->sendBlocked_ || lose(self->sendLossSeed_, self->sendLoss_)) return GST_PAD_PROBE_DROP;
+  if (self->audioLost_) {
+    // SRTP keeps the RTP header in the clear: version 2, not an RTCP type, the audio's SSRC.
+    guint8 head[12] = {};
+    if (gst_buffer_extract(GST_PAD_PROBE_INFO_BUFFER(info), 0, head, 12) == 12 &&
+        (head[0] >> 6) == 2 && (head[1] < 200 || head[1] > 206) &&
+        GST_READ_UINT32_BE(head + 8) == self->audioSsrc_) {
+      return GST_PAD_PROBE_DROP;
+    }
+  }
   if (const int stallMs = self->sendStallMs_; stallMs > 0) {
     // Holding the sink's thread holds everything queued behind this packet too.
     const gint64 now = g_get_monotonic_time();
@@ -392,6 +401,10 @@ GstPadProbeReturn TestPeer::onMicSamples(GstPad*, GstPadProbeInfo* info, gpointe
 GstPadProbeReturn TestPeer::onAudioPacketOut(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<TestPeer*>(data);
   if (!self->audioSending_) return GST_PAD_PROBE_DROP;
+  guint8 ssrc[4];
+  if (gst_buffer_extract(GST_PAD_PROBE_INFO_BUFFER(info), 8, ssrc, 4) == 4) {
+    self->audioSsrc_ = GST_READ_UINT32_BE(ssrc);
+  }
   const int id = self->audioLevelExtId_;
   if (id <= 0 || id > 14) return GST_PAD_PROBE_OK;
   GstBuffer* buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));

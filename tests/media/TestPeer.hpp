@@ -115,6 +115,9 @@ class TestPeer {
   // The microphone stops (false) or starts (true) sending packets at all, like a room whose
   // sound card died.
   void setAudioSending(bool sending) { audioSending_ = sending; }
+  // Its audio packets are lost on the way (true) until false, nothing else: its RTP session goes
+  // on sending the stream and reporting it (sender reports), the server just receives none of it.
+  void setAudioLost(bool lost) { audioLost_ = lost; }
   // Everything it sends is lost on the way (true) until false: a burst of loss on its uplink.
   void setSendBlocked(bool blocked) { sendBlocked_ = blocked; }
   // A lossy uplink from now on: this fraction of what it sends (every kind) is lost on the way.
@@ -194,6 +197,8 @@ class TestPeer {
   std::atomic<int> sendStallMs_{0};
   std::atomic<gint64> lastStallUs_{0};
   std::atomic<bool> audioSending_{true};
+  std::atomic<bool> audioLost_{false};
+  std::atomic<guint32> audioSsrc_{0};  // of the packets its audio payloader makes
   std::atomic<bool> sendBlocked_{false};
   std::atomic<double> sendLoss_{0};
   std::atomic<unsigned> sendLossSeed_{54321};
