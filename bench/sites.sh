@@ -7,13 +7,15 @@
 #
 #   bench/sites.sh [--quick] [--sites "10 25 50 100"] [--settle S] [--window S] [--trials T]
 #                  [--join-trials J] [--decode-sites K] [--audio-jitter MS] [--video-jitter MS]
-#                  [--scene moving|still] [--dtx on|off] [--receive light|full]
+#                  [--scene moving|still] [--dtx on|off] [--receive light|full] [--stagger MS]
 #
 # --scene: what every site's camera shows: "moving" (default), a scrolling test pattern (every
 # macroblock changes every frame: the encoders' worst case), or "still", a still picture with one
 # small moving ball, closer to a meeting room's camera; the rungs' bitrates differ most.
 # --dtx: whether the silent sites honour the server's usedtx=1 as browsers do (default on: a
 # packet every 400 ms) or send fifty audio packets a second anyway (off, the cost before DTX).
+# --stagger: ms between two sites' joins (default 50; 100 sites need ~200 on this machine, or the
+# last joiners' answers miss the server's 15 s answer timeout).
 # --receive: how the sites that decode nothing take what they receive: "light" (default here)
 # counts it from the clear RTP headers at the socket and drops it (a cheaper generator: more
 # sites fit beside the server; on loopback nothing is lost, so no rung choice is missed), "full"
@@ -51,7 +53,7 @@ DTX=on
 RECEIVE=light
 ARGS=("$@")
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -67,6 +69,7 @@ while [[ $# -gt 0 ]]; do
     --scene) SCENE=$2; shift ;;
     --dtx) DTX=$2; shift ;;
     --receive) RECEIVE=$2; shift ;;
+    --stagger) STAGGER=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -79,8 +82,10 @@ bench_init "${BASH_SOURCE[0]}" mcu-sites "${ARGS[@]}"
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # The server's per-rung encoded-bytes counters, "rung<TAB>bytes" (nothing if it has none).
+# A busy server may answer late: a failed read leaves the figures out instead of ending the script
+# (set -e with pipefail ended it silently mid-run at 50 sites).
 rung_bytes() {
-  curl -sk --max-time 3 "https://127.0.0.1:$PORT/metrics" 2>/dev/null |
+  { curl -sk --max-time 10 "https://127.0.0.1:$PORT/metrics" 2>/dev/null || true; } |
     sed -n 's/^mcu_video_encoded_bytes_total{.*rung="\([^"]*\)".*} \([0-9.e+]*\)$/\1\t\2/p' |
     awk -F'\t' '{ sum[$1] += $2 } END { for (r in sum) printf "%s\t%.0f\n", r, sum[r] }' | sort
 }
