@@ -56,14 +56,6 @@ std::string withAudioLevelExtmap(const std::string& sdp, int id) {
          kAudioLevelUri + "\r\n" + sdp.substr(firstAttribute + 2);
 }
 
-// Whether the offer's Opus format asks for discontinuous transmission (RFC 7587 usedtx=1).
-bool offerAsksDtx(const std::string& sdp) {
-  const std::size_t fmtp = sdp.find("a=fmtp:111 ");
-  if (fmtp == std::string::npos) return false;
-  return sdp.substr(fmtp, sdp.find_first_of("\r\n", fmtp) - fmtp).find("usedtx=1") !=
-         std::string::npos;
-}
-
 // The id of the audio-level extension on the offer's audio m-line, 0 if it has none.
 int audioLevelExtension(const std::string& sdp) {
   const auto audio = sdp.find("m=audio");
@@ -469,7 +461,7 @@ void SitePeer::handleOffer(const std::string& text) {
   audioLevelExt_ = audioLevelExtension(text);
   // Asked for DTX, the payloader leaves out the encoder's empty packets (only the shared
   // silence has any: its encoder runs in DTX unless --dtx off).
-  g_object_set(audioPay_, "dtx", gboolean(offerAsksDtx(text)), nullptr);
+  g_object_set(audioPay_, "dtx", gboolean(testing::offerAsksDtx(text)), nullptr);
   testing::answerOffer(webrtc_, text, [this](std::optional<std::string> sdp) {
     if (!sdp) {
       std::fprintf(stderr, "mcu-loadgen: %s: webrtcbin gave no answer\n", name().c_str());

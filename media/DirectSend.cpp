@@ -5,7 +5,6 @@
 #include <array>
 #include <cstring>
 #include <mutex>
-#include <string>
 
 namespace mcu::media {
 
@@ -86,7 +85,7 @@ DirectStream::~DirectStream() {
   if (agent_) g_object_unref(agent_);
 }
 
-void DirectStream::send(const guint8* rtp, std::size_t size) {
+void DirectStream::send(const guint8* rtp, std::size_t size, gint64 nowUs) {
   constexpr std::size_t kMax = 1500;
   if (size < 12 || size + SrtpSender::kMaxTag > kMax) return;
   std::array<guint8, kMax> packet;
@@ -95,7 +94,6 @@ void DirectStream::send(const guint8* rtp, std::size_t size) {
   std::size_t len = 0;
   {
     std::lock_guard lock(mu_);
-    const gint64 nowUs = g_get_monotonic_time();
     if (resync_.exchange(false)) {
       // The first packet from this shared stream: it continues from the last one sent, one
       // interval of real time later (the receiver's jitterbuffer sees no jump).
@@ -118,7 +116,6 @@ void DirectStream::send(const guint8* rtp, std::size_t size) {
   if (nice_agent_send(agent_, stream_, component_, guint(len),
                       reinterpret_cast<const gchar*>(packet.data())) > 0) {
     bytes_ += size;
-    ++packets_;
   }
 }
 
@@ -153,7 +150,8 @@ void DirectFanout::send(GstBuffer* rtp) {
   if (list->empty()) return;
   GstMapInfo map;
   if (!gst_buffer_map(rtp, &map, GST_MAP_READ)) return;
-  for (const auto& stream : *list) stream->send(map.data, map.size);
+  const gint64 nowUs = g_get_monotonic_time();
+  for (const auto& stream : *list) stream->send(map.data, map.size, nowUs);
   gst_buffer_unmap(rtp, &map);
 }
 

@@ -38,15 +38,14 @@ class DirectStream {
 
   // Sends one RTP packet of a shared stream (`size` bytes, header first) as this leg's: its SSRC,
   // the next of its sequence numbers, and timestamps that run on from the last packet it sent,
-  // whichever shared stream that came from. Any thread; one packet at a time.
-  void send(const guint8* rtp, std::size_t size);
+  // whichever shared stream that came from. `nowUs`: the monotonic time the packet leaves, read
+  // once for all its listeners. Any thread; one packet at a time.
+  void send(const guint8* rtp, std::size_t size, gint64 nowUs);
   // The next packet comes from another shared stream (another mix): its timestamps are moved to
   // continue this leg's, by the time that passed.
   void resync() { resync_ = true; }
 
   std::uint64_t bytesSent() const { return bytes_; }
-  std::uint64_t packetsSent() const { return packets_; }
-  guint32 ssrc() const { return ssrc_; }
 
  private:
   DirectStream() = default;
@@ -65,7 +64,6 @@ class DirectStream {
   bool started_ = false;
   std::atomic<bool> resync_{true};
   std::atomic<std::uint64_t> bytes_{0};
-  std::atomic<std::uint64_t> packets_{0};
 };
 
 // The listeners of one shared stream. The stream's send thread reads the list for every packet;

@@ -80,4 +80,13 @@ inline void answerOffer(GstElement* webrtc, const std::string& offerSdp, detail:
   gst_webrtc_session_description_free(offer);
 }
 
+// Whether the offer's Opus format (payload type 111, as the server offers it) asks for
+// discontinuous transmission (RFC 7587 usedtx=1).
+inline bool offerAsksDtx(const std::string& sdp) {
+  const std::size_t fmtp = sdp.find("a=fmtp:111 ");
+  if (fmtp == std::string::npos) return false;
+  return sdp.substr(fmtp, sdp.find_first_of("\r\n", fmtp) - fmtp).find("usedtx=1") !=
+         std::string::npos;
+}
+
 }  // namespace mcu::testing

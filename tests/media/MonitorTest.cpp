@@ -47,6 +47,11 @@ bool healthy(const std::optional<core::SiteView>& v) {
          v->latest->kbpsIn > 0 && v->latest->kbpsOut > 0 && v->latest->oneWayDelayMs;
 }
 
+// Red, for no audio among its reasons.
+bool redForNoAudio(const std::optional<core::SiteView>& v) {
+  return v && v->state == core::Health::kRed && hasReason(*v, "no-audio", core::Health::kRed);
+}
+
 core::Config monitorConfig() {
   core::Config c = testConfig();
   c.monitor.intervalMs = 1000;
@@ -148,12 +153,7 @@ TEST(MonitorMediaTest, ASiteThatStopsSendingAudioIsFlaggedAndClearsWhenItSendsAg
   ASSERT_TRUE(waitFor([&] { return healthy(siteOf(h, "Xã Bản Lầu")); }, 45s))
       << describe(siteOf(h, "Xã Bản Lầu"));
   a.setAudioSending(false);
-  EXPECT_TRUE(waitFor(
-      [&] {
-        auto v = siteOf(h, "Xã Bản Lầu");
-        return v && v->state == core::Health::kRed && hasReason(*v, "no-audio", core::Health::kRed);
-      },
-      30s))
+  EXPECT_TRUE(waitFor([&] { return redForNoAudio(siteOf(h, "Xã Bản Lầu")); }, 30s))
       << describe(siteOf(h, "Xã Bản Lầu"));
   a.setAudioSending(true);
   EXPECT_TRUE(waitFor([&] { return siteOf(h, "Xã Bản Lầu")->state == core::Health::kGreen; }, 30s))
@@ -170,12 +170,7 @@ TEST(MonitorMediaTest, AudioLostOnTheWayIsFlaggedAndClearsWhenItArrivesAgain) {
   ASSERT_TRUE(waitFor([&] { return healthy(siteOf(h, "Xã Bản Lầu")); }, 45s))
       << describe(siteOf(h, "Xã Bản Lầu"));
   a.setAudioLost(true);
-  EXPECT_TRUE(waitFor(
-      [&] {
-        auto v = siteOf(h, "Xã Bản Lầu");
-        return v && v->state == core::Health::kRed && hasReason(*v, "no-audio", core::Health::kRed);
-      },
-      30s))
+  EXPECT_TRUE(waitFor([&] { return redForNoAudio(siteOf(h, "Xã Bản Lầu")); }, 30s))
       << describe(siteOf(h, "Xã Bản Lầu"));
   std::this_thread::sleep_for(8s);  // red after 5 s: 13 s without audio in all
   a.setAudioLost(false);

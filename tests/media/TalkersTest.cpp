@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "media/Mixer.hpp"
+#include "tests/media/AnswerOffer.hpp"
 #include "tests/media/MediaChecks.hpp"
 #include "tests/media/MediaHarness.hpp"
 
@@ -132,12 +133,7 @@ TEST(TalkersMediaTest, ATalkerWhoPausesIsHeardAgainAsSoonAsTheyResume) {
   ASSERT_TRUE(waitFor([&] { return hears(listener, {440}, {660}); }, 45s))
       << describeTones(listener, {440, 660});
   // The server asks every room for it (RFC 7587: a receiver's preference, in the Opus fmtp).
-  const std::string offer = talker.offer();
-  const std::size_t fmtp = offer.find("a=fmtp:111 ");
-  ASSERT_NE(fmtp, std::string::npos) << offer;
-  EXPECT_NE(offer.substr(fmtp, offer.find_first_of("\r\n", fmtp) - fmtp).find("usedtx=1"),
-            std::string::npos)
-      << offer;
+  EXPECT_TRUE(offerAsksDtx(talker.offer())) << talker.offer();
 
   for (int pause = 0; pause < 3; ++pause) {
     // A pause long enough for the talker's encoder to stop sending, then two seconds of speech.
