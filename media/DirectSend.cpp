@@ -43,10 +43,80 @@ GstElement* nicesinkNear(GstElement* srtpenc, GstElement* webrtcbin) {
   return nullptr;
 }
 
+guint16 readPictureId(const guint8* at) {
+  return guint16(((at[0] & 0x7f) << 8) | at[1]);
+}
+
+void writePictureId(guint8* at, guint16 id) {
+  at[0] = guint8(0x80 | ((id >> 8) & 0x7f));  // M: the 15-bit form
+  at[1] = guint8(id & 0xff);
+}
+
+// The RTP header's length with its CSRCs and extension, 0 if the packet is shorter.
+std::size_t headerLength(const guint8* rtp, std::size_t size) {
+  if (size < 12) return 0;
+  std::size_t at = 12 + 4 * std::size_t(rtp[0] & 0x0f);
+  if (rtp[0] & 0x10) {
+    if (size < at + 4) return 0;
+    at += 4 + 4 * ((std::size_t(rtp[at + 2]) << 8) | rtp[at + 3]);
+  }
+  return size < at ? 0 : at;
+}
+
 }  // namespace
 
+PacketInfo vp8PacketInfo(const guint8* rtp, std::size_t size) {
+  PacketInfo info{false, 0};
+  const std::size_t at = headerLength(rtp, size);
+  if (at == 0 || size <= at) return info;
+  // RFC 7741 4.2: X R N S R PID(3) [I L T K RSV(4)] [M PictureID(7|15)] [TL0PICIDX] [TID Y KEYIDX]
+  const guint8 first = rtp[at];
+  std::size_t p = at + 1;
+  if (first & 0x80) {
+    if (size <= p) return info;
+    const guint8 x = rtp[p++];
+    if (x & 0x80) {
+      if (size <= p) return info;
+      if (rtp[p] & 0x80) {
+        if (size < p + 2) return info;
+        info.pictureIdAt = p;
+        p += 2;
+      } else {
+        p += 1;
+      }
+    }
+    if (x & 0x40) p += 1;
+    if (x & 0x30) p += 1;
+  }
+  // The first packet of a frame's first partition starts with the VP8 payload header, whose
+  // P bit is 0 on a keyframe (RFC 6386 9.1).
+  const bool firstOfFrame = (first & 0x10) && (first & 0x07) == 0;
+  info.startsPicture = firstOfFrame && size > p && (rtp[p] & 0x01) == 0;
+  return info;
+}
+
+PacketHistory::PacketHistory(std::size_t slots) : slots_(slots) {}
+
+void PacketHistory::add(const guint8* rtp, std::size_t size) {
+  if (size < 12 || size > kMaxRtpPacket) return;
+  const guint16 seq = GST_READ_UINT16_BE(rtp + 2);
+  std::lock_guard lock(mu_);
+  Slot& slot = slots_[seq & (slots_.size() - 1)];
+  slot.seq = seq;
+  slot.size = std::uint16_t(size);
+  std::memcpy(slot.data.data(), rtp, size);
+}
+
+std::size_t PacketHistory::copy(guint16 seq, guint8* out) const {
+  std::lock_guard lock(mu_);
+  const Slot& slot = slots_[seq & (slots_.size() - 1)];
+  if (slot.seq != seq) return 0;
+  std::memcpy(out, slot.data.data(), slot.size);
+  return slot.size;
+}
+
 std::shared_ptr<DirectStream> DirectStream::fromWebrtc(GstElement* webrtcbin, guint32 ssrc,
-                                                       int clockRate) {
+                                                       Kind kind) {
   GstElement* srtpenc = findIn(GST_BIN(webrtcbin), "srtpenc");
   if (!srtpenc) return nullptr;
   GstBuffer* key = nullptr;
@@ -54,70 +124,158 @@ std::shared_ptr<DirectStream> DirectStream::fromWebrtc(GstElement* webrtcbin, gu
   g_object_get(srtpenc, "key", &key, "rtp-cipher", &cipher, "rtp-auth", &auth, nullptr);
   GstElement* nicesink = nicesinkNear(srtpenc, webrtcbin);
   gst_object_unref(srtpenc);
-  std::shared_ptr<DirectStream> out(new DirectStream);
-  out->ssrc_ = ssrc;
-  out->clockRate_ = clockRate;
-  out->index_ = g_random_int_range(0, 0x8000);  // RFC 3711: the first sequence number < 2^15
-  bool ok = key && nicesink;
-  if (ok) {
-    g_object_get(nicesink, "agent", &out->agent_, "stream", &out->stream_, "component",
-                 &out->component_, nullptr);
-    ok = out->agent_ && out->stream_ > 0 && out->component_ > 0;
+  NiceAgent* agent = nullptr;
+  guint stream = 0, component = 0;
+  if (nicesink) {
+    g_object_get(nicesink, "agent", &agent, "stream", &stream, "component", &component, nullptr);
+    gst_object_unref(nicesink);
   }
+  std::shared_ptr<NiceAgent> owned(agent, [](NiceAgent* a) {
+    if (a) g_object_unref(a);
+  });
+  std::unique_ptr<SrtpSender> srtp;
   // srtpenc's GstSrtpCipherType 1 is aes-128-icm; GstSrtpAuthType 1 and 2 are HMAC-SHA1-32 and
   // -80: what webrtcbin's DTLS negotiates. Anything else keeps webrtcbin's path.
-  if (ok && cipher == 1 && (auth == 1 || auth == 2)) {
-    GstMapInfo map;
-    if (gst_buffer_map(key, &map, GST_MAP_READ)) {
-      out->srtp_ = SrtpSender::create(auth == 2 ? SrtpSender::Suite::kAesCm128HmacSha1_80
-                                                : SrtpSender::Suite::kAesCm128HmacSha1_32,
-                                      map.data, map.size);
-      gst_buffer_unmap(key, &map);
-    }
+  GstMapInfo map;
+  if (key && cipher == 1 && (auth == 1 || auth == 2) && gst_buffer_map(key, &map, GST_MAP_READ)) {
+    srtp = SrtpSender::create(auth == 2 ? SrtpSender::Suite::kAesCm128HmacSha1_80
+                                        : SrtpSender::Suite::kAesCm128HmacSha1_32,
+                              map.data, map.size);
+    gst_buffer_unmap(key, &map);
   }
-  ok = ok && out->srtp_;
   if (key) gst_buffer_unref(key);
-  if (nicesink) gst_object_unref(nicesink);
-  return ok ? out : nullptr;
+  if (!srtp || !agent || stream == 0 || component == 0) return nullptr;
+  return create(std::move(srtp), ssrc, kind,
+                [owned, stream, component](const guint8* packet, std::size_t size) {
+                  return nice_agent_send(owned.get(), stream, component, guint(size),
+                                         reinterpret_cast<const gchar*>(packet)) > 0;
+                });
 }
 
-DirectStream::~DirectStream() {
-  if (agent_) g_object_unref(agent_);
+std::shared_ptr<DirectStream> DirectStream::create(std::unique_ptr<SrtpSender> srtp, guint32 ssrc,
+                                                   Kind kind, Transmit transmit) {
+  if (!srtp || !transmit) return nullptr;
+  std::shared_ptr<DirectStream> out(new DirectStream);
+  out->srtp_ = std::move(srtp);
+  out->transmit_ = std::move(transmit);
+  out->ssrc_ = ssrc;
+  out->kind_ = kind;
+  out->clockRate_ = kind == Kind::kVideo ? 90000 : 48000;
+  out->index_ = g_random_int_range(0, 0x8000);  // RFC 3711: the first sequence number < 2^15
+  return out;
 }
 
-void DirectStream::send(const guint8* rtp, std::size_t size, gint64 nowUs) {
-  constexpr std::size_t kMax = 1500;
-  if (size < 12 || size + SrtpSender::kMaxTag > kMax) return;
-  std::array<guint8, kMax> packet;
-  std::memcpy(packet.data(), rtp, size);
-  const guint32 ts = GST_READ_UINT32_BE(packet.data() + 4);
+void DirectStream::enableRtx(guint32 ssrc, int payloadType) {
+  std::lock_guard lock(mu_);
+  rtxSsrc_ = ssrc;
+  rtxPayload_ = payloadType;
+  rtxIndex_ = g_random_int_range(0, 0x8000);
+}
+
+void DirectStream::send(const guint8* rtp, std::size_t size, gint64 nowUs, const PacketInfo& info,
+                        const std::shared_ptr<PacketHistory>& history) {
+  if (size < 12) return;
+  std::array<guint8, kMaxRtpPacket> packet;
   std::size_t len = 0;
   {
     std::lock_guard lock(mu_);
-    if (resync_.exchange(false)) {
+    if (resync_.exchange(false)) waiting_ = true;
+    const bool first = waiting_;
+    if (waiting_) {
+      if (kind_ == Kind::kVideo && !info.startsPicture) return;
+      waiting_ = false;
       // The first packet from this shared stream: it continues from the last one sent, one
-      // interval of real time later (the receiver's jitterbuffer sees no jump).
+      // interval of real time later (the receiver's jitterbuffer sees no jump), and its picture
+      // IDs from the last one's (a receiver takes a step back for old frames).
+      const guint32 ts = GST_READ_UINT32_BE(rtp + 4);
       const guint32 next =
           started_ ? lastTs_ + guint32((nowUs - lastUs_) * clockRate_ / 1000000) : g_random_int();
       tsOffset_ = next - ts;
-      packet[1] |= 0x80;  // marker: a talkspurt (or its stream) starts
+      if (info.pictureIdAt) {
+        const guint16 id = readPictureId(rtp + info.pictureIdAt);
+        pictureOffset_ = started_ ? guint16(lastPictureId_ + 1 - id) : 0;
+      }
+      if (history) {
+        segments_.push_back(
+            {index_, GST_READ_UINT16_BE(rtp + 2), tsOffset_, pictureOffset_, history});
+        if (segments_.size() > 4) segments_.erase(segments_.begin());
+      }
     }
-    const guint32 out = ts + tsOffset_;
-    GST_WRITE_UINT16_BE(packet.data() + 2, guint16(index_));
+    const std::uint64_t index = index_++;  // every packet of a run takes one (see Segment)
+    if (size + SrtpSender::kMaxTag > packet.size()) return;
+    std::memcpy(packet.data(), rtp, size);
+    if (first && kind_ == Kind::kAudio) packet[1] |= 0x80;  // marker: a talkspurt starts
+    const guint32 out = GST_READ_UINT32_BE(rtp + 4) + tsOffset_;
+    GST_WRITE_UINT16_BE(packet.data() + 2, guint16(index));
     GST_WRITE_UINT32_BE(packet.data() + 4, out);
     GST_WRITE_UINT32_BE(packet.data() + 8, ssrc_);
+    if (info.pictureIdAt) {
+      lastPictureId_ = guint16((readPictureId(rtp + info.pictureIdAt) + pictureOffset_) & 0x7fff);
+      writePictureId(packet.data() + info.pictureIdAt, lastPictureId_);
+    }
     lastTs_ = out;
     lastUs_ = nowUs;
     started_ = true;
-    len = srtp_->protect(packet.data(), size, guint32(index_ >> 16));
-    ++index_;
-    if (len == 0) return;
+    ++packets_;
+    octets_ += guint32(size - 12);
+    len = srtp_->protect(packet.data(), size, guint32(index >> 16));
   }
-  if (nice_agent_send(agent_, stream_, component_, guint(len),
-                      reinterpret_cast<const gchar*>(packet.data())) > 0) {
-    bytes_ += size;
-  }
+  if (len > 0 && transmit_(packet.data(), len)) bytes_ += size;
 }
+
+bool DirectStream::resend(guint16 seq) {
+  std::array<guint8, kMaxRtpPacket> original;
+  std::array<guint8, kMaxRtpPacket> packet;
+  std::size_t len = 0, size = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (rtxPayload_ < 0 || segments_.empty() || index_ == 0) return false;
+    const std::uint64_t last = index_ - 1;
+    const std::uint64_t back = guint16(guint16(last) - seq);
+    if (back > last) return false;
+    const std::uint64_t index = last - back;
+    const Segment* run = nullptr;
+    for (auto it = segments_.rbegin(); it != segments_.rend() && !run; ++it) {
+      if (it->firstIndex <= index) run = &*it;
+    }
+    if (!run) return false;
+    size = run->history->copy(guint16(run->firstSeq + (index - run->firstIndex)), original.data());
+    const std::size_t header = headerLength(original.data(), size);
+    if (header == 0 || size + 2 + SrtpSender::kMaxTag > packet.size()) return false;
+    // RFC 4588: the RTX stream's own header, then the original sequence number, then the
+    // original payload as this leg sent it.
+    std::memcpy(packet.data(), original.data(), header);
+    packet[1] = guint8((original[1] & 0x80) | rtxPayload_);
+    GST_WRITE_UINT16_BE(packet.data() + 2, guint16(rtxIndex_));
+    GST_WRITE_UINT32_BE(packet.data() + 4, GST_READ_UINT32_BE(original.data() + 4) + run->tsOffset);
+    GST_WRITE_UINT32_BE(packet.data() + 8, rtxSsrc_);
+    GST_WRITE_UINT16_BE(packet.data() + header, guint16(index));
+    std::memcpy(packet.data() + header + 2, original.data() + header, size - header);
+    const PacketInfo info = vp8PacketInfo(original.data(), size);
+    if (info.pictureIdAt) {
+      writePictureId(
+          packet.data() + info.pictureIdAt + 2,
+          guint16(readPictureId(original.data() + info.pictureIdAt) + run->pictureOffset));
+    }
+    len = srtp_->protect(packet.data(), size + 2, guint32(rtxIndex_ >> 16));
+    ++rtxIndex_;
+  }
+  if (len == 0 || !transmit_(packet.data(), len)) return false;
+  bytes_ += size + 2;
+  ++resent_;
+  return true;
+}
+
+std::optional<DirectStream::Report> DirectStream::report(gint64 nowUs) {
+  std::lock_guard lock(mu_);
+  if (!started_) return std::nullopt;
+  return Report{ssrc_, lastTs_ + guint32((nowUs - lastUs_) * clockRate_ / 1000000), packets_,
+                octets_};
+}
+
+DirectFanout::DirectFanout(DirectStream::Kind kind)
+    : kind_(kind),
+      history_(kind == DirectStream::Kind::kVideo ? std::make_shared<PacketHistory>() : nullptr) {}
 
 void DirectFanout::add(const std::shared_ptr<DirectStream>& stream) {
   std::lock_guard lock(mu_);
@@ -150,8 +308,11 @@ void DirectFanout::send(GstBuffer* rtp) {
   if (list->empty()) return;
   GstMapInfo map;
   if (!gst_buffer_map(rtp, &map, GST_MAP_READ)) return;
+  const PacketInfo info =
+      kind_ == DirectStream::Kind::kVideo ? vp8PacketInfo(map.data, map.size) : PacketInfo{};
+  if (history_) history_->add(map.data, map.size);
   const gint64 nowUs = g_get_monotonic_time();
-  for (const auto& stream : *list) stream->send(map.data, map.size, nowUs);
+  for (const auto& stream : *list) stream->send(map.data, map.size, nowUs, info, history_);
   gst_buffer_unmap(rtp, &map);
 }
 

@@ -193,6 +193,55 @@ std::string checkAnswer(const GstSDPMessage* sdp) {
   return {};
 }
 
+// The RTX stream our offer signalled for the video SSRC (a=ssrc-group:FID ssrc rtx, and the rtx
+// payload type whose apt is VP8's), if the answer took it. What a leg sent directly resends with.
+struct Rtx {
+  guint32 ssrc = 0;
+  int payload = -1;
+};
+std::optional<Rtx> negotiatedRtx(GstElement* webrtc, guint32 videoSsrc) {
+  GstWebRTCSessionDescription* local = nullptr;
+  GstWebRTCSessionDescription* remote = nullptr;
+  g_object_get(webrtc, "local-description", &local, "remote-description", &remote, nullptr);
+  std::optional<Rtx> out;
+  if (local && remote && gst_sdp_message_medias_len(local->sdp) > 1 &&
+      gst_sdp_message_medias_len(remote->sdp) > 1) {
+    Rtx rtx;
+    const GstSDPMedia* offered = gst_sdp_message_get_media(local->sdp, 1);
+    for (guint a = 0; a < gst_sdp_media_attributes_len(offered); ++a) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(offered, a);
+      const std::string key = orEmpty(attr->key), value = orEmpty(attr->value);
+      guint32 media = 0, repair = 0;
+      int pt = -1, apt = -1;
+      if (key == "ssrc-group" && std::sscanf(value.c_str(), "FID %u %u", &media, &repair) == 2 &&
+          media == videoSsrc) {
+        rtx.ssrc = repair;
+      } else if (key == "fmtp" && std::sscanf(value.c_str(), "%d apt=%d", &pt, &apt) == 2 &&
+                 apt == kVideoPayload) {
+        rtx.payload = pt;
+      }
+    }
+    const GstSDPMedia* answered = gst_sdp_message_get_media(remote->sdp, 1);
+    const std::string rtpmap = std::to_string(rtx.payload) + " rtx/";
+    for (guint a = 0; a < gst_sdp_media_attributes_len(answered) && rtx.ssrc && rtx.payload >= 0;
+         ++a) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(answered, a);
+      if (orEmpty(attr->key) == "rtpmap" && orEmpty(attr->value).rfind(rtpmap, 0) == 0) out = rtx;
+    }
+  }
+  if (local) gst_webrtc_session_description_free(local);
+  if (remote) gst_webrtc_session_description_free(remote);
+  return out;
+}
+
+// Now on the NTP clock (RFC 3550 4): seconds since 1900 in the high 32 bits, the fraction below.
+// Our sender reports carry it; a receiver report's LSR is its middle 32 bits.
+guint64 ntpNow() {
+  const gint64 us = g_get_real_time();
+  const guint64 seconds = guint64(us / 1000000) + 2208988800ULL;
+  return (seconds << 32) | ((guint64(us % 1000000) << 32) / 1000000);
+}
+
 // A branch queue answers allocation queries itself: upstream (a shared tee, the one encoder) must
 // never wait on what one branch's consumer is doing.
 GstPadProbeReturn answerAllocation(GstPad*, GstPadProbeInfo* info, gpointer) {
@@ -248,9 +297,9 @@ struct Mixer::Room {
   std::optional<Branch> audioSend;  // a mix's Opus tee -> this room's webrtcbin
   int audioMix = -1;                // the mix audioSend hangs on (-1: none yet)
   guint audioSsrc = 0;              // ours, as the offer signals it
-  // The mix sent around webrtcbin (set once secured, unless its transport could not be read:
-  // then audioSend's payloader and webrtcbin carry it).
-  std::shared_ptr<DirectStream> directAudio;
+  // The mix and the rung sent around webrtcbin (set once secured, unless its transport could not
+  // be read: then audioSend's and videoSend's payloaders and webrtcbin carry them).
+  std::shared_ptr<DirectLegs> direct = std::make_shared<DirectLegs>();
   std::optional<Branch> videoSend;               // a rung's encoder tee -> this room's webrtcbin
   int videoRung = -1;                            // the rung videoSend hangs on (-1: none yet)
   guint videoSsrc = 0;                           // ours, as its receiver reports name it
@@ -262,6 +311,9 @@ struct Mixer::Room {
   // The worst of those windows since the last statistics read (for the monitor).
   std::optional<double> lossForStats;
   std::optional<int> estimateKbps;  // its last REMB: what its browser says its downlink carries
+  // Read from its RTCP about the streams sent directly (webrtcbin knows nothing of those).
+  std::optional<double> roundTripMs;
+  unsigned keyframeRequests = 0;
   std::shared_ptr<UplinkLimit> uplink = std::make_shared<UplinkLimit>();
   std::shared_ptr<AudioGate> gate;
   Source camera;
@@ -348,14 +400,42 @@ struct Mixer::Rung {
   std::atomic<gint64> lastKeyframeUs{0};
   std::atomic<bool> keyframePending{false};
   std::atomic<std::uint64_t> bytes{0};
+  // Its viewers whose legs take it around webrtcbin's send path (one payloader here).
+  std::shared_ptr<DirectFanout> fanout = std::make_shared<DirectFanout>(DirectStream::Kind::kVideo);
 };
 
-// What a room's RTCP handler needs: its own video SSRC to find its report blocks.
+// A room's streams sent around its webrtcbin: set on the strand once secured, read by its RTCP
+// threads (NACKs to resend, sender reports to write).
+struct Mixer::DirectLegs {
+  std::mutex mu;
+  std::shared_ptr<DirectStream> audio;
+  std::shared_ptr<DirectStream> video;
+};
+
+// What a room's RTCP said, for the strand.
+struct Mixer::Feedback {
+  std::optional<double> loss;         // fraction lost of our video, from a receiver report
+  std::optional<int> estimateKbps;    // REMB
+  std::optional<double> roundTripMs;  // from its reports on our direct streams
+  unsigned keyframeRequests = 0;      // PLI and FIR about our direct video
+};
+
+// What a room's RTCP handler needs: our SSRCs to find its report blocks and feedback about
+// them, and the streams sent directly to resend from.
 struct Mixer::FeedbackProbe {
   std::weak_ptr<Mixer> mixer;
   core::Executor& strand;
   core::ParticipantId id;
-  guint ssrc = 0;
+  guint videoSsrc = 0;
+  guint audioSsrc = 0;
+  std::shared_ptr<DirectLegs> direct;
+};
+
+// What the room's RTCP sender adds to each compound packet: REMB with its camera's limit, and
+// sender reports for the streams sent directly.
+struct Mixer::RtcpOut {
+  std::shared_ptr<UplinkLimit> uplink;
+  std::shared_ptr<DirectLegs> direct;
 };
 
 // What the room's camera may send us, in kb/s, told to its browser as REMB with our RTCP: from
@@ -553,6 +633,22 @@ void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* so
   }
   for (std::size_t i = 0; i + 1 < chain.size(); ++i) {
     if (!gst_element_link(chain[i], chain[i + 1])) throw std::runtime_error("cannot link a rung");
+  }
+  // The rung packetised once for the viewers sent directly (DirectSend.hpp), on its send thread.
+  GstElement* pay = add("rtpvp8pay", p + "pay");
+  g_object_set(pay, "pt", kVideoPayload, "picture-id-mode", 2 /* 15-bit */, nullptr);
+  GstElement* out = add("fakesink", p + "direct");
+  g_object_set(out, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, "signal-handoffs",
+               TRUE, nullptr);
+  g_signal_connect_data(
+      out, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* buffer, GstPad*, gpointer fanout) {
+        (*static_cast<std::shared_ptr<DirectFanout>*>(fanout))->send(buffer);
+      }),
+      new std::shared_ptr<DirectFanout>(rung->fanout),
+      [](gpointer d, GClosure*) { delete static_cast<std::shared_ptr<DirectFanout>*>(d); },
+      GConnectFlags(0));
+  if (!gst_element_link_many(rung->tee, pay, out, nullptr)) {
+    throw std::runtime_error("cannot link a rung's direct send");
   }
   GstPadRef encSrc = adopt(gst_element_get_static_pad(rung->encoder, "src"));
   gst_pad_add_probe(encSrc.get(),
@@ -886,9 +982,20 @@ void Mixer::secured(Room& room) {
   if (room.secured) return;
   startSending(room);
   room.secured = true;
-  room.directAudio = DirectStream::fromWebrtc(room.webrtc, room.audioSsrc, 48000);
-  GST_INFO("meeting=%s participant=%s mix sent %s", meeting_.c_str(), room.id.c_str(),
-           room.directAudio ? "directly" : "through webrtcbin (its transport was not found)");
+  auto audio = DirectStream::fromWebrtc(room.webrtc, room.audioSsrc, DirectStream::Kind::kAudio);
+  auto video = DirectStream::fromWebrtc(room.webrtc, room.videoSsrc, DirectStream::Kind::kVideo);
+  const std::optional<Rtx> rtx = video ? negotiatedRtx(room.webrtc, room.videoSsrc) : std::nullopt;
+  if (rtx) video->enableRtx(rtx->ssrc, rtx->payload);
+  {
+    std::lock_guard lock(room.direct->mu);
+    room.direct->audio = std::move(audio);
+    room.direct->video = std::move(video);
+  }
+  GST_INFO("meeting=%s participant=%s mix and rung sent %s%s", meeting_.c_str(), room.id.c_str(),
+           room.direct->audio && room.direct->video
+               ? "directly"
+               : "through webrtcbin (its transport was not found)",
+           rtx ? ", lost packets resent as RTX" : "");
   attachLeg(room);
 }
 
@@ -1294,6 +1401,19 @@ void Mixer::setAudioMuted(const core::ParticipantId& id, bool muted) {
 // now, so the room's decoder never sees a frame from another encoder's references.
 void Mixer::routeVideo(Room& room, int rung) {
   if (!room.secured || !room.videoSend) return;  // attachLeg() routes it once secured
+  if (const auto& direct = room.direct->video) {
+    // The leg waits for the new rung's keyframe (DirectStream::send), asked for now.
+    if (room.videoRung == rung) return;
+    leaveRung(room);
+    Rung& r = *rungs_[std::size_t(rung)];
+    if (r.viewers++ == 0) g_object_set(r.valve, "drop", FALSE, nullptr);
+    r.fanout->add(direct);
+    room.videoRung = rung;
+    requestKeyframe(r);
+    GST_INFO("meeting=%s participant=%s receives rung %d (%dx%d, direct)", meeting_.c_str(),
+             room.id.c_str(), rung, r.width, r.height);
+    return;
+  }
   Branch& leg = *room.videoSend;
   if (leg.teePad && room.videoRung == rung) return;
   if (leg.teePad) leaveRung(room);
@@ -1321,6 +1441,7 @@ void Mixer::routeVideo(Room& room, int rung) {
 void Mixer::leaveRung(Room& room) {
   if (room.videoRung < 0) return;
   Rung& r = *rungs_[std::size_t(room.videoRung)];
+  if (room.direct->video) r.fanout->remove(room.direct->video.get());
   if (--r.viewers == 0) g_object_set(r.valve, "drop", TRUE, nullptr);
   room.videoRung = -1;
 }
@@ -1339,22 +1460,33 @@ void Mixer::watchFeedback(Room& room) {
   g_object_set(session, "rtcp-fraction", kLegRtcpBandwidthBps, nullptr);
   g_signal_connect_data(
       session, "on-sending-rtcp", G_CALLBACK(&Mixer::onSendingRtcp),
-      new std::shared_ptr<UplinkLimit>(room.uplink),
-      [](gpointer d, GClosure*) { delete static_cast<std::shared_ptr<UplinkLimit>*>(d); },
-      GConnectFlags(0));
+      new RtcpOut{room.uplink, room.direct},
+      [](gpointer d, GClosure*) { delete static_cast<RtcpOut*>(d); }, GConnectFlags(0));
   if (g_signal_lookup("on-receiving-rtcp", G_OBJECT_TYPE(session)) != 0) {
     g_signal_connect_data(
         session, "on-receiving-rtcp", G_CALLBACK(&Mixer::onRtcp),
-        new FeedbackProbe{weak_from_this(), strand_, room.id, room.videoSsrc},
+        new FeedbackProbe{weak_from_this(), strand_, room.id, room.videoSsrc, room.audioSsrc,
+                          room.direct},
         [](gpointer d, GClosure*) { delete static_cast<FeedbackProbe*>(d); }, GConnectFlags(0));
   }
   g_object_unref(session);
 }
 
-// Adds a REMB (RTCP PSFB, application layer feedback "REMB") to each compound packet we send the
-// room: its camera's bitrate limit, for every stream our report blocks cover.
+// Adds to each compound packet we send the room a REMB (RTCP PSFB, application layer feedback
+// "REMB"): its camera's bitrate limit, for every stream our report blocks cover; and a sender
+// report for each stream sent directly, which the room's receiver reports then answer (LSR and
+// DLSR: our round-trip time) and its browser lines the streams' clocks up with.
 gboolean Mixer::onSendingRtcp(GObject*, GstBuffer* buffer, gboolean, gpointer data) {
-  const int kbps = (*static_cast<std::shared_ptr<UplinkLimit>*>(data))->kbps;
+  const auto* out = static_cast<RtcpOut*>(data);
+  const int kbps = out->uplink->kbps;
+  std::vector<DirectStream::Report> reports;
+  {
+    std::lock_guard lock(out->direct->mu);
+    const gint64 nowUs = g_get_monotonic_time();
+    for (const auto& direct : {out->direct->audio, out->direct->video}) {
+      if (auto report = direct ? direct->report(nowUs) : std::nullopt) reports.push_back(*report);
+    }
+  }
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   if (!gst_rtcp_buffer_map(buffer, GST_MAP_READWRITE, &rtcp)) return FALSE;
   guint32 sender = 0;
@@ -1375,6 +1507,11 @@ gboolean Mixer::onSendingRtcp(GObject*, GstBuffer* buffer, gboolean, gpointer da
                              nullptr);
       streams.push_back(ssrc);
     }
+  }
+  const guint64 ntp = ntpNow();
+  for (const auto& r : reports) {
+    if (!gst_rtcp_buffer_add_packet(&rtcp, GST_RTCP_TYPE_SR, &packet)) break;
+    gst_rtcp_packet_sr_set_sender_info(&packet, r.ssrc, ntp, r.rtpTime, r.packets, r.octets);
   }
   if (!streams.empty() && gst_rtcp_buffer_add_packet(&rtcp, GST_RTCP_TYPE_PSFB, &packet)) {
     gst_rtcp_packet_fb_set_type(&packet, GST_RTCP_PSFB_TYPE_AFB);
@@ -1403,12 +1540,21 @@ gboolean Mixer::onSendingRtcp(GObject*, GstBuffer* buffer, gboolean, gpointer da
   return TRUE;
 }
 
+// Called per RTCP packet (about once a second per room, more while it loses packets). What is
+// about the streams sent directly is handled here, not by webrtcbin (which never sent them):
+// NACKed packets are resent at once from this thread, the rest is posted to the strand.
 void Mixer::onRtcp(GObject*, GstBuffer* buffer, gpointer data) {
   auto* probe = static_cast<FeedbackProbe*>(data);
+  std::shared_ptr<DirectStream> directVideo, directAudio;
+  {
+    std::lock_guard lock(probe->direct->mu);
+    directVideo = probe->direct->video;
+    directAudio = probe->direct->audio;
+  }
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   if (!gst_rtcp_buffer_map(buffer, GST_MAP_READ, &rtcp)) return;
-  std::optional<double> loss;
-  std::optional<int> estimate;
+  Feedback feedback;
+  const guint32 ntpMiddle = guint32(ntpNow() >> 16);
   GstRTCPPacket packet;
   for (bool more = gst_rtcp_buffer_get_first_packet(&rtcp, &packet); more;
        more = gst_rtcp_packet_move_to_next(&packet)) {
@@ -1419,30 +1565,70 @@ void Mixer::onRtcp(GObject*, GstBuffer* buffer, gpointer data) {
         guint8 fraction = 0;
         gint32 lost = 0;
         gst_rtcp_packet_get_rb(&packet, i, &ssrc, &fraction, &lost, &highest, &jitter, &lsr, &dlsr);
-        if (ssrc == probe->ssrc) loss = fraction / 256.0;
+        if (ssrc == probe->videoSsrc) feedback.loss = fraction / 256.0;
+        // RFC 3550 6.4.1: now - LSR - DLSR, in 1/65536 s, for a report of ours it received.
+        const bool ours =
+            (ssrc == probe->videoSsrc && directVideo) || (ssrc == probe->audioSsrc && directAudio);
+        const guint32 rtt = ntpMiddle - lsr - dlsr;
+        if (ours && lsr != 0 && rtt < 0x80000000u) {
+          feedback.roundTripMs = std::max(feedback.roundTripMs.value_or(0), rtt * 1000.0 / 65536);
+        }
       }
-    } else if (type == GST_RTCP_TYPE_PSFB &&
-               gst_rtcp_packet_fb_get_type(&packet) == GST_RTCP_PSFB_TYPE_AFB) {
-      // REMB: "REMB", SSRC count, 6-bit exponent and 18-bit mantissa of the bitrate.
+    } else if (type == GST_RTCP_TYPE_PSFB) {
+      const GstRTCPFBType fb = gst_rtcp_packet_fb_get_type(&packet);
       const guint8* fci = gst_rtcp_packet_fb_get_fci(&packet);
-      if (fci && gst_rtcp_packet_fb_get_fci_length(&packet) >= 2 &&
-          std::memcmp(fci, "REMB", 4) == 0) {
-        const int exponent = fci[5] >> 2;
-        const guint64 mantissa = (guint64(fci[5] & 3) << 16) | (guint64(fci[6]) << 8) | fci[7];
-        estimate = int(std::min<guint64>((mantissa << exponent) / 1000, G_MAXINT));
+      const guint words = gst_rtcp_packet_fb_get_fci_length(&packet);
+      if (fb == GST_RTCP_PSFB_TYPE_AFB) {
+        // REMB: "REMB", SSRC count, 6-bit exponent and 18-bit mantissa of the bitrate.
+        if (fci && words >= 2 && std::memcmp(fci, "REMB", 4) == 0) {
+          const int exponent = fci[5] >> 2;
+          const guint64 mantissa = (guint64(fci[5] & 3) << 16) | (guint64(fci[6]) << 8) | fci[7];
+          feedback.estimateKbps = int(std::min<guint64>((mantissa << exponent) / 1000, G_MAXINT));
+        }
+      } else if (fb == GST_RTCP_PSFB_TYPE_PLI && directVideo &&
+                 gst_rtcp_packet_fb_get_media_ssrc(&packet) == probe->videoSsrc) {
+        ++feedback.keyframeRequests;
+      } else if (fb == GST_RTCP_PSFB_TYPE_FIR && directVideo && fci) {
+        // RFC 5104 4.3.1: entries of SSRC, sequence number and three reserved bytes.
+        for (guint w = 0; w + 1 < words; w += 2) {
+          if (GST_READ_UINT32_BE(fci + 4 * w) == probe->videoSsrc) ++feedback.keyframeRequests;
+        }
+      }
+    } else if (type == GST_RTCP_TYPE_RTPFB && directVideo &&
+               gst_rtcp_packet_fb_get_type(&packet) == GST_RTCP_RTPFB_TYPE_NACK &&
+               gst_rtcp_packet_fb_get_media_ssrc(&packet) == probe->videoSsrc) {
+      // RFC 4585 6.2.1: a lost packet's sequence number and a bitmask of the 16 after it.
+      const guint8* fci = gst_rtcp_packet_fb_get_fci(&packet);
+      const guint words = gst_rtcp_packet_fb_get_fci_length(&packet);
+      for (guint w = 0; fci && w < words; ++w) {
+        const guint16 first = GST_READ_UINT16_BE(fci + 4 * w);
+        const guint16 more = GST_READ_UINT16_BE(fci + 4 * w + 2);
+        directVideo->resend(first);
+        for (int bit = 0; bit < 16; ++bit) {
+          if (more & (1u << bit)) directVideo->resend(guint16(first + bit + 1));
+        }
       }
     }
   }
   gst_rtcp_buffer_unmap(&rtcp);
-  if (!loss && !estimate) return;
+  if (!feedback.loss && !feedback.estimateKbps && !feedback.roundTripMs &&
+      feedback.keyframeRequests == 0) {
+    return;
+  }
   postWeak(probe->strand, probe->mixer,
-           [id = probe->id, loss, estimate](Mixer& m) { m.onFeedback(id, loss, estimate); });
+           [id = probe->id, feedback](Mixer& m) { m.onFeedback(id, feedback); });
 }
 
-void Mixer::onFeedback(const core::ParticipantId& id, std::optional<double> loss,
-                       std::optional<int> estimateKbps) {
+void Mixer::onFeedback(const core::ParticipantId& id, const Feedback& feedback) {
   Room* room = find(id);
   if (!room || !room->rungChoice) return;
+  const std::optional<double>& loss = feedback.loss;
+  const std::optional<int>& estimateKbps = feedback.estimateKbps;
+  if (feedback.roundTripMs) room->roundTripMs = feedback.roundTripMs;
+  if (feedback.keyframeRequests > 0) {
+    room->keyframeRequests += feedback.keyframeRequests;
+    if (room->videoRung >= 0) requestKeyframe(*rungs_[std::size_t(room->videoRung)]);
+  }
   const gint64 nowUs = g_get_monotonic_time();
   const std::chrono::milliseconds now(nowUs / 1000);
   if (loss) {
@@ -1592,7 +1778,12 @@ void Mixer::onStats(GstPromise* promise, gpointer data) {
       r->lossForStats.reset();
     }
     if (r->estimateKbps) stats.estimateKbps = double(*r->estimateKbps);
-    if (r->directAudio) stats.bytesOut += r->directAudio->bytesSent();
+    for (const auto& direct : {r->direct->audio, r->direct->video}) {
+      if (direct) stats.bytesOut += direct->bytesSent();
+    }
+    stats.keyframeRequests += r->keyframeRequests;
+    if (r->roundTripMs)
+      stats.roundTripMs = std::max(stats.roundTripMs.value_or(0), *r->roundTripMs);
     if (r->videoRung >= 0 && r->videoRung < int(m.rungs_.size())) {
       const Rung& rung = *m.rungs_[std::size_t(r->videoRung)];
       stats.rung = std::to_string(rung.width) + "x" + std::to_string(rung.height);
@@ -1746,11 +1937,10 @@ void Mixer::unlinkAudioInputs(const core::ParticipantId& id) {
 void Mixer::routeAudio(Room& room, int mix) {
   if (!room.secured || !room.audioSend) return;  // attachLeg() routes it once secured
   if (selfHearing_) mix = sharedMix();  // a test call: the mix with every talker, itself too
-  if (room.directAudio) {
+  if (const auto& direct = room.direct->audio) {
     if (room.audioMix == mix) return;
-    if (room.audioMix >= 0)
-      mixes_[std::size_t(room.audioMix)].fanout->remove(room.directAudio.get());
-    mixes_[std::size_t(mix)].fanout->add(room.directAudio);
+    if (room.audioMix >= 0) mixes_[std::size_t(room.audioMix)].fanout->remove(direct.get());
+    mixes_[std::size_t(mix)].fanout->add(direct);
     GST_INFO("meeting=%s participant=%s hears mix %d (direct)", meeting_.c_str(), room.id.c_str(),
              mix);
     room.audioMix = mix;
@@ -1892,6 +2082,33 @@ void Mixer::placeView(Branch& view, const Source& source) {
                "zorder", 1u, nullptr);
 }
 
+std::size_t Mixer::directVideoViewers() const {
+  std::size_t n = 0;
+  for (const auto& rung : rungs_) n += rung->fanout->size();
+  return n;
+}
+
+std::uint64_t Mixer::videoPacketsResent(const core::ParticipantId& id) const {
+  auto it = rooms_.find(id);
+  if (it == rooms_.end()) return 0;
+  std::uint64_t n = it->second->direct->video ? it->second->direct->video->packetsResent() : 0;
+  GstIterator* iter = gst_bin_iterate_recurse(GST_BIN(it->second->webrtc));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(iter, &item) == GST_ITERATOR_OK) {
+    auto* e = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* f = gst_element_get_factory(e);
+    if (f && std::strcmp(GST_OBJECT_NAME(f), "rtprtxsend") == 0) {
+      guint resent = 0;
+      g_object_get(e, "num-rtx-packets", &resent, nullptr);
+      n += resent;
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(iter);
+  return n;
+}
+
 // ------------------------------------------------------------------------------- teardown
 
 void Mixer::removeRoom(const core::ParticipantId& id) {
@@ -1905,8 +2122,8 @@ void Mixer::removeRoom(const core::ParticipantId& id) {
     doomed.insert(doomed.end(), b.elements.begin(), b.elements.end());
   };
   leaveRung(*room);
-  if (room->directAudio && room->audioMix >= 0) {
-    mixes_[std::size_t(room->audioMix)].fanout->remove(room->directAudio.get());
+  if (room->direct->audio && room->audioMix >= 0) {
+    mixes_[std::size_t(room->audioMix)].fanout->remove(room->direct->audio.get());
   }
   for (std::optional<Branch>* b :
        {&room->audioSend, &room->videoSend, &room->camera.view, &room->share.view}) {

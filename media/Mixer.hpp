@@ -69,6 +69,10 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   std::vector<core::ParticipantId> decodingAudio() const;
   // Listeners that receive their mix by the direct path (DirectSend.hpp), over every mix.
   std::size_t directAudioListeners() const;
+  // Viewers that receive their rung by the direct path, over every rung.
+  std::size_t directVideoViewers() const;
+  // Packets of its rung resent to a room (RTX), by the direct path or webrtcbin's.
+  std::uint64_t videoPacketsResent(const core::ParticipantId& id) const;
   // The rung a room receives (0 = the full-size composite), nullopt before it is connected.
   std::optional<int> rungOf(const core::ParticipantId& id) const;
   struct RungStats {
@@ -92,6 +96,9 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   struct Room;
   struct Rung;
   struct FeedbackProbe;
+  struct DirectLegs;
+  struct RtcpOut;
+  struct Feedback;
   struct UplinkLimit;
   struct SignalContext;
   struct LevelMeter;
@@ -154,8 +161,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void routeVideo(Room& room, int rung);
   void leaveRung(Room& room);
   void watchFeedback(Room& room);
-  void onFeedback(const core::ParticipantId& id, std::optional<double> loss,
-                  std::optional<int> estimateKbps);
+  void onFeedback(const core::ParticipantId& id, const Feedback& feedback);
   static void onRtcp(GObject* session, GstBuffer* buffer, gpointer data);
   static void onWebrtcChild(GstBin* webrtc, GstElement* child, gpointer data);
   static gboolean onSendingRtcp(GObject* session, GstBuffer* buffer, gboolean early, gpointer data);

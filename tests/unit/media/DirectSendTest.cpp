@@ -1,0 +1,266 @@
+// The direct send path's per-viewer rewriting (DirectSend.hpp), without a network: what a viewer
+// receives is decrypted with libsrtp and read back. A viewer starts on a keyframe, keeps its own
+// sequence numbers, timestamps and VP8 picture IDs across a rung switch, and gets what it lost
+// resent as RTX with the sequence number it had.
+#include "media/DirectSend.hpp"
+
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+#include <srtp2/srtp.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+namespace mcu::media {
+namespace {
+
+constexpr guint32 kOurSsrc = 0x11223344;
+constexpr guint32 kRtxSsrc = 0x55667788;
+constexpr int kRtxPayload = 97;
+
+// One received RTP packet, decrypted.
+struct Received {
+  std::vector<guint8> bytes;
+  guint8 payloadType() const { return bytes[1] & 0x7f; }
+  bool marker() const { return bytes[1] & 0x80; }
+  guint16 seq() const { return GST_READ_UINT16_BE(bytes.data() + 2); }
+  guint32 ts() const { return GST_READ_UINT32_BE(bytes.data() + 4); }
+  guint32 ssrc() const { return GST_READ_UINT32_BE(bytes.data() + 8); }
+  // The VP8 picture ID (15-bit form, descriptor X and I set) after `skip` payload bytes.
+  guint16 pictureId(std::size_t skip = 0) const {
+    return guint16(((bytes[12 + skip + 2] & 0x7f) << 8) | bytes[12 + skip + 3]);
+  }
+  // The marker byte our synthetic packets carry at their end: which packet of which rung.
+  guint8 tag() const { return bytes.back(); }
+};
+
+// A viewer: the stream sent to it, and what it received through libsrtp.
+class Viewer {
+ public:
+  explicit Viewer(DirectStream::Kind kind) {
+    gst_init(nullptr, nullptr);
+    for (std::size_t i = 0; i < key_.size(); ++i) key_[i] = guint8(3 * i + 1);
+    srtp_init();
+    srtp_policy_t policy;
+    std::memset(&policy, 0, sizeof policy);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+    policy.ssrc.type = ssrc_any_inbound;
+    policy.key = key_.data();
+    policy.window_size = 1024;
+    EXPECT_EQ(srtp_create(&in_, &policy), srtp_err_status_ok);
+    stream = DirectStream::create(
+        SrtpSender::create(SrtpSender::Suite::kAesCm128HmacSha1_80, key_.data(), key_.size()),
+        kOurSsrc, kind, [this](const guint8* packet, std::size_t size) {
+          std::vector<guint8> copy(packet, packet + size);
+          int len = int(size);
+          const bool ok = srtp_unprotect(in_, copy.data(), &len) == srtp_err_status_ok;
+          EXPECT_TRUE(ok) << "a packet libsrtp could not unprotect";
+          copy.resize(std::size_t(len));
+          if (ok) received.push_back({copy});
+          return true;
+        });
+  }
+  ~Viewer() { srtp_dealloc(in_); }
+
+  std::shared_ptr<DirectStream> stream;
+  std::vector<Received> received;
+
+ private:
+  std::array<guint8, 30> key_;
+  srtp_t in_ = nullptr;
+};
+
+// A rung's VP8 packet as rtpvp8pay makes it: X and I set, a 15-bit picture ID; S on a frame's
+// first packet, whose first payload byte has P clear on a keyframe. Its last byte is `tag`.
+GstBuffer* vp8(guint16 seq, guint32 ts, guint16 pictureId, bool frameStart, bool keyframe,
+               guint8 tag) {
+  std::vector<guint8> p = {0x80, 96, guint8(seq >> 8), guint8(seq)};
+  for (int i = 3; i >= 0; --i) p.push_back(guint8(ts >> (8 * i)));
+  for (guint8 b : {0xaa, 0xbb, 0xcc, 0xdd}) p.push_back(b);  // the rung's own SSRC
+  p.push_back(guint8(0x80 | (frameStart ? 0x10 : 0)));
+  p.push_back(0x80);
+  p.push_back(guint8(0x80 | (pictureId >> 8)));
+  p.push_back(guint8(pictureId));
+  p.push_back(frameStart ? (keyframe ? 0x10 : 0x11) : 0x42);
+  for (int i = 0; i < 40; ++i) p.push_back(guint8(i));
+  p.push_back(tag);
+  return gst_buffer_new_memdup(p.data(), p.size());
+}
+
+// A rung: its fanout and where its own numbering stands.
+struct Rung {
+  explicit Rung(guint16 firstSeq, guint32 firstTs, guint16 firstPicture, guint8 id)
+      : seq(firstSeq), ts(firstTs), picture(firstPicture), id(id) {}
+  DirectFanout fanout{DirectStream::Kind::kVideo};
+  guint16 seq;
+  guint32 ts;
+  guint16 picture;
+  guint8 id;
+  // One frame of `packets` packets; returns the tags it sent.
+  std::vector<guint8> frame(bool keyframe, int packets = 3) {
+    std::vector<guint8> tags;
+    for (int i = 0; i < packets; ++i) {
+      const guint8 tag = guint8(id * 100 + (seq % 100));
+      GstBuffer* b = vp8(seq++, ts, picture, i == 0, keyframe, tag);
+      fanout.send(b);
+      gst_buffer_unref(b);
+      tags.push_back(tag);
+    }
+    ts += 3600;
+    picture = guint16((picture + 1) & 0x7fff);
+    return tags;
+  }
+};
+
+TEST(DirectSendTest, Vp8PacketsAreReadForKeyframesAndPictureIds) {
+  gst_init(nullptr, nullptr);
+  auto read = [](GstBuffer* b) {
+    GstMapInfo map;
+    gst_buffer_map(b, &map, GST_MAP_READ);
+    const PacketInfo info = vp8PacketInfo(map.data, map.size);
+    gst_buffer_unmap(b, &map);
+    gst_buffer_unref(b);
+    return info;
+  };
+  const PacketInfo key = read(vp8(1, 0, 300, true, true, 0));
+  EXPECT_TRUE(key.startsPicture);
+  EXPECT_EQ(key.pictureIdAt, 14u);
+  EXPECT_FALSE(read(vp8(2, 0, 300, false, true, 0)).startsPicture);  // the keyframe goes on
+  EXPECT_FALSE(read(vp8(3, 0, 301, true, false, 0)).startsPicture);  // a delta frame
+  // Short or foreign packets: nothing to start on, nothing to rewrite, and no read past the end.
+  const guint8 shortPacket[] = {0x80, 96, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4, 0x90};
+  for (std::size_t n = 0; n <= sizeof shortPacket; ++n) {
+    const PacketInfo info = vp8PacketInfo(shortPacket, n);
+    EXPECT_FALSE(info.startsPicture);
+    EXPECT_EQ(info.pictureIdAt, 0u);
+  }
+}
+
+TEST(DirectSendTest, AViewerStartsOnAKeyframeAndKeepsItsOwnNumbersAcrossARungSwitch) {
+  Viewer viewer(DirectStream::Kind::kVideo);
+  Rung big(1000, 500000, 7000, 1), small(40000, 9000000, 20, 2);
+  big.fanout.add(viewer.stream);
+  big.frame(false);  // a delta frame: the viewer could not decode it, so it is not sent
+  EXPECT_TRUE(viewer.received.empty());
+  const auto first = big.frame(true);
+  const auto second = big.frame(false);
+  ASSERT_EQ(viewer.received.size(), 6u);
+  for (std::size_t i = 0; i < 6; ++i) {
+    const Received& r = viewer.received[i];
+    EXPECT_EQ(r.ssrc(), kOurSsrc);
+    EXPECT_EQ(r.tag(), (i < 3 ? first : second)[i % 3]);
+    if (i > 0) {
+      EXPECT_EQ(r.seq(), guint16(viewer.received[i - 1].seq() + 1));
+    }
+  }
+  EXPECT_EQ(viewer.received[3].ts() - viewer.received[0].ts(), 3600u);  // the rung's own step
+  EXPECT_EQ(viewer.received[3].pictureId(), guint16(viewer.received[0].pictureId() + 1));
+
+  // To the small rung: nothing more from the big one, nothing from the small one until its
+  // keyframe, then its frames with this viewer's numbers running on.
+  big.fanout.remove(viewer.stream.get());
+  small.fanout.add(viewer.stream);
+  big.frame(false);
+  small.frame(false);
+  EXPECT_EQ(viewer.received.size(), 6u);
+  const Received last = viewer.received.back();
+  const auto after = small.frame(true);
+  ASSERT_EQ(viewer.received.size(), 9u);
+  const Received& next = viewer.received[6];
+  EXPECT_EQ(next.tag(), after[0]);
+  EXPECT_EQ(next.ssrc(), kOurSsrc);
+  EXPECT_EQ(next.seq(), guint16(last.seq() + 1));
+  EXPECT_EQ(next.pictureId(), guint16(last.pictureId() + 1));
+  // The timestamp goes on by the time that passed (here well under a second), not by the
+  // difference between the two rungs' clocks.
+  EXPECT_LT(next.ts() - last.ts(), 90000u);
+  EXPECT_FALSE(next.marker());
+}
+
+TEST(DirectSendTest, WhatAViewerLostIsResentAsRtxWithTheNumberItHad) {
+  Viewer viewer(DirectStream::Kind::kVideo);
+  viewer.stream->enableRtx(kRtxSsrc, kRtxPayload);
+  Rung big(65530, 100, 32766, 1), small(7, 200, 5, 2);  // both wrap their numbers on the way
+  big.fanout.add(viewer.stream);
+  big.frame(true);
+  big.frame(false);
+  big.frame(false);
+  big.fanout.remove(viewer.stream.get());
+  small.fanout.add(viewer.stream);
+  small.frame(true);
+  small.frame(false);
+  const std::vector<Received> sent = viewer.received;
+  ASSERT_EQ(sent.size(), 15u);
+
+  // The viewer lost one packet from each rung.
+  for (std::size_t lost : {4u, 10u}) {
+    const std::size_t before = viewer.received.size();
+    ASSERT_TRUE(viewer.stream->resend(sent[lost].seq())) << "packet " << lost;
+    ASSERT_EQ(viewer.received.size(), before + 1);
+    const Received& rtx = viewer.received.back();
+    EXPECT_EQ(rtx.ssrc(), kRtxSsrc);
+    EXPECT_EQ(rtx.payloadType(), kRtxPayload);
+    EXPECT_EQ(rtx.ts(), sent[lost].ts());
+    // RFC 4588: the original sequence number, then the payload exactly as the viewer had it
+    // (its picture ID included).
+    EXPECT_EQ(GST_READ_UINT16_BE(rtx.bytes.data() + 12), sent[lost].seq());
+    EXPECT_EQ(std::vector<guint8>(rtx.bytes.begin() + 14, rtx.bytes.end()),
+              std::vector<guint8>(sent[lost].bytes.begin() + 12, sent[lost].bytes.end()));
+  }
+  const auto& a = viewer.received[15];
+  const auto& b = viewer.received[16];
+  EXPECT_EQ(b.seq(), guint16(a.seq() + 1));  // the RTX stream's own numbering
+  // Never sent to this viewer (a number from before it started): nothing to resend.
+  EXPECT_FALSE(viewer.stream->resend(guint16(sent[0].seq() - 1)));
+  EXPECT_EQ(viewer.stream->packetsResent(), 2u);
+}
+
+TEST(DirectSendTest, WithoutNegotiatedRtxNothingIsResent) {
+  Viewer viewer(DirectStream::Kind::kVideo);
+  Rung rung(1, 1, 1, 1);
+  rung.fanout.add(viewer.stream);
+  rung.frame(true);
+  ASSERT_EQ(viewer.received.size(), 3u);
+  EXPECT_FALSE(viewer.stream->resend(viewer.received[1].seq()));
+  EXPECT_EQ(viewer.received.size(), 3u);
+}
+
+TEST(DirectSendTest, AListenerMovedToAnotherMixGetsAMarkedTalkspurtAndASenderReport) {
+  Viewer listener(DirectStream::Kind::kAudio);
+  EXPECT_FALSE(listener.stream->report(g_get_monotonic_time()));  // nothing sent yet
+  DirectFanout mixA, mixB;
+  auto opus = [](guint16 seq, guint32 ts) {
+    std::vector<guint8> p = {0x80, 111, guint8(seq >> 8), guint8(seq)};
+    for (int i = 3; i >= 0; --i) p.push_back(guint8(ts >> (8 * i)));
+    for (guint8 b : {0xaa, 0xbb, 0xcc, 0xdd}) p.push_back(b);  // the mix's own SSRC
+    for (int i = 0; i < 30; ++i) p.push_back(guint8(i));
+    return gst_buffer_new_memdup(p.data(), p.size());
+  };
+  mixA.add(listener.stream);
+  for (guint16 i = 0; i < 3; ++i) {
+    GstBuffer* b = opus(i, 960u * i);
+    mixA.send(b);
+    gst_buffer_unref(b);
+  }
+  mixA.remove(listener.stream.get());
+  mixB.add(listener.stream);
+  GstBuffer* b = opus(5000, 123456);
+  mixB.send(b);
+  gst_buffer_unref(b);
+  ASSERT_EQ(listener.received.size(), 4u);
+  EXPECT_TRUE(listener.received[0].marker());
+  EXPECT_FALSE(listener.received[1].marker());
+  EXPECT_TRUE(listener.received[3].marker());  // a new talkspurt for its jitterbuffer
+  EXPECT_EQ(listener.received[3].seq(), guint16(listener.received[2].seq() + 1));
+  const auto report = listener.stream->report(g_get_monotonic_time());
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->ssrc, kOurSsrc);
+  EXPECT_EQ(report->packets, 4u);
+  EXPECT_EQ(report->octets, 4u * 30u);                             // payload only
+  EXPECT_LT(report->rtpTime - listener.received[3].ts(), 48000u);  // about now on its clock
+}
+
+}  // namespace
+}  // namespace mcu::media
