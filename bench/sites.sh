@@ -33,6 +33,8 @@
 # Figures, never pass/fail
 # (CONVENTIONS rule 17).
 set -euo pipefail
+# set -e ends the script at the first failing command: say where, or a sweep just stops.
+trap 'echo "${ME:-sites.sh}: stopped by a failing command at line $LINENO" >&2' ERR
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -234,6 +234,8 @@ std::optional<Rtx> negotiatedRtx(GstElement* webrtc, guint32 videoSsrc) {
   return out;
 }
 
+constexpr guint32 kMaxRoundTrip = 10 * 65536;  // 10 s in RTCP's 1/65536 s
+
 // Now on the NTP clock (RFC 3550 4): seconds since 1900 in the high 32 bits, the fraction below.
 // Our sender reports carry it; a receiver report's LSR is its middle 32 bits.
 guint64 ntpNow() {
@@ -983,7 +985,12 @@ void Mixer::secured(Room& room) {
   startSending(room);
   room.secured = true;
   auto audio = DirectStream::fromWebrtc(room.webrtc, room.audioSsrc, DirectStream::Kind::kAudio);
-  auto video = DirectStream::fromWebrtc(room.webrtc, room.videoSsrc, DirectStream::Kind::kVideo);
+  // MCU_BENCH_WEBRTCBIN_VIDEO=1 keeps the rungs on webrtcbin's send path: the A/B of
+  // docs/performance.md ("The rungs sent around webrtcbin").
+  auto video =
+      std::getenv("MCU_BENCH_WEBRTCBIN_VIDEO")
+          ? nullptr
+          : DirectStream::fromWebrtc(room.webrtc, room.videoSsrc, DirectStream::Kind::kVideo);
   const std::optional<Rtx> rtx = video ? negotiatedRtx(room.webrtc, room.videoSsrc) : std::nullopt;
   if (rtx) video->enableRtx(rtx->ssrc, rtx->payload);
   {
@@ -1569,8 +1576,10 @@ void Mixer::onRtcp(GObject*, GstBuffer* buffer, gpointer data) {
         // RFC 3550 6.4.1: now - LSR - DLSR, in 1/65536 s, for a report of ours it received.
         const bool ours =
             (ssrc == probe->videoSsrc && directVideo) || (ssrc == probe->audioSsrc && directAudio);
+        // A sample over 10 s is a corrupt report, not a link (seen once at 50 bench sites, whose
+        // GStreamer sessions sometimes report a DLSR from before their last SR arrived).
         const guint32 rtt = ntpMiddle - lsr - dlsr;
-        if (ours && lsr != 0 && rtt < 0x80000000u) {
+        if (ours && lsr != 0 && rtt < kMaxRoundTrip) {
           feedback.roundTripMs = std::max(feedback.roundTripMs.value_or(0), rtt * 1000.0 / 65536);
         }
       }

@@ -1,7 +1,7 @@
 #pragma once
 // A webrtcbin for a headless peer on loopback, as TestPeer and bench/SitePeer need it: bundled
-// like a browser's RTCPeerConnection (max-bundle), a short jitterbuffer, and 127.0.0.1 given to
-// libnice, which does not gather on lo unless told (WEBRTC-NOTES pitfall 1).
+// like a browser's RTCPeerConnection (max-bundle), a short jitterbuffer, no lip-sync, and
+// 127.0.0.1 given to libnice, which does not gather on lo unless told (WEBRTC-NOTES pitfall 1).
 #include <gst/gst.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
@@ -20,6 +20,14 @@ inline GstElement* makeLoopbackWebrtcbin(const std::string& name,
   if (!webrtc) throw std::runtime_error("missing element webrtcbin");
   g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50u,
                nullptr);
+  // No lip-sync between the streams it receives: the server's mix and composite share a CNAME
+  // and both carry sender reports, and rtpbin would hold the earlier one back by a ts-offset set
+  // from its jitterbuffers' first skew estimates (100-280 ms, as the server measured it for
+  // rooms' streams: media/Mixer.cpp). A headless peer measures each stream's own latency.
+  if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin")) {
+    g_object_set(rtpbin, "max-ts-offset", gint64(1), nullptr);
+    gst_object_unref(rtpbin);
+  }
   GstWebRTCICE* ice = nullptr;
   g_object_get(webrtc, "ice-agent", &ice, nullptr);
   NiceAgent* agent = nullptr;
