@@ -576,6 +576,22 @@ void Mixer::buildVideoOutput() {
   }
 }
 
+// A sink that hands every packet it gets to a fanout's listeners, on the thread that pushes it.
+GstElement* Mixer::addFanoutSink(const std::string& name,
+                                 const std::shared_ptr<DirectFanout>& fanout) {
+  GstElement* out = add("fakesink", name);
+  g_object_set(out, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, "signal-handoffs",
+               TRUE, nullptr);
+  g_signal_connect_data(
+      out, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* buffer, GstPad*, gpointer data) {
+        (*static_cast<std::shared_ptr<DirectFanout>*>(data))->send(buffer);
+      }),
+      new std::shared_ptr<DirectFanout>(fanout),
+      [](gpointer d, GClosure*) { delete static_cast<std::shared_ptr<DirectFanout>*>(d); },
+      GConnectFlags(0));
+  return out;
+}
+
 // The composite's own size needs no scaling; smaller rungs scale the raw composite once each.
 void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* source) {
   const auto& v = config_.video;
@@ -639,16 +655,7 @@ void Mixer::buildRung(int index, int width, int height, int kbps, GstElement* so
   // The rung packetised once for the viewers sent directly (DirectSend.hpp), on its send thread.
   GstElement* pay = add("rtpvp8pay", p + "pay");
   g_object_set(pay, "pt", kVideoPayload, "picture-id-mode", 2 /* 15-bit */, nullptr);
-  GstElement* out = add("fakesink", p + "direct");
-  g_object_set(out, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, "signal-handoffs",
-               TRUE, nullptr);
-  g_signal_connect_data(
-      out, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* buffer, GstPad*, gpointer fanout) {
-        (*static_cast<std::shared_ptr<DirectFanout>*>(fanout))->send(buffer);
-      }),
-      new std::shared_ptr<DirectFanout>(rung->fanout),
-      [](gpointer d, GClosure*) { delete static_cast<std::shared_ptr<DirectFanout>*>(d); },
-      GConnectFlags(0));
+  GstElement* out = addFanoutSink(p + "direct", rung->fanout);
   if (!gst_element_link_many(rung->tee, pay, out, nullptr)) {
     throw std::runtime_error("cannot link a rung's direct send");
   }
@@ -1851,16 +1858,7 @@ void Mixer::buildMixes() {
     // send thread: the sink's handoff hands each packet to every one of them.
     GstElement* pay = add("rtpopuspay", p + "pay");
     g_object_set(pay, "pt", kAudioPayload, "auto-header-extension", FALSE, nullptr);
-    GstElement* out = add("fakesink", p + "direct");
-    g_object_set(out, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, "signal-handoffs",
-                 TRUE, nullptr);
-    g_signal_connect_data(
-        out, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* buffer, GstPad*, gpointer fanout) {
-          (*static_cast<std::shared_ptr<DirectFanout>*>(fanout))->send(buffer);
-        }),
-        new std::shared_ptr<DirectFanout>(mix.fanout),
-        [](gpointer d, GClosure*) { delete static_cast<std::shared_ptr<DirectFanout>*>(d); },
-        GConnectFlags(0));
+    GstElement* out = addFanoutSink(p + "direct", mix.fanout);
     if (!gst_element_link_many(silence, silenceCaps, mix.mixer, mixCaps, enc, send, mix.tee, pay,
                                out, nullptr)) {
       throw std::runtime_error("cannot link an audio mix");

@@ -127,6 +127,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void build();
   void buildVideoOutput();
   GstElement* add(const char* factory, const std::string& name);
+  GstElement* addFanoutSink(const std::string& name, const std::shared_ptr<DirectFanout>& fanout);
   void syncStates(const std::vector<GstElement*>& downstreamFirst);
   void removeElements(const std::vector<GstElement*>& elements);
 
