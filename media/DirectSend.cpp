@@ -172,11 +172,74 @@ void DirectStream::enableRtx(guint32 ssrc, int payloadType) {
   rtxIndex_ = g_random_int_range(0, 0x8000);
 }
 
+void DirectStream::enableFec(int redPayload, int fecPayload) {
+  std::lock_guard lock(mu_);
+  redPayload_ = redPayload;
+  fecPayload_ = fecPayload;
+  fec_ = std::make_unique<FecGroup>();
+  seqMap_ = std::make_unique<SeqMap>();
+}
+
+std::size_t DirectStream::protect(guint8* packet, std::size_t& size, guint8* fec) {
+  FecGroup& g = *fec_;
+  const std::size_t header = headerLength(packet, size);
+  if (header == 0) return 0;
+  if (g.count == 0) {
+    g.baseSeq = GST_READ_UINT16_BE(packet + 2);
+    g.bits[0] = g.bits[1] = 0;
+    g.ts = 0;
+    g.length = 0;
+    g.protection = 0;
+  }
+  // RFC 5109 7.3: everything after the fixed 12-byte header is protected, CSRCs and extension
+  // included (what libwebrtc's receiver XORs too).
+  const std::size_t payload = size - 12;
+  g.bits[0] ^= packet[0];
+  g.bits[1] ^= packet[1];
+  g.lastTs = GST_READ_UINT32_BE(packet + 4);
+  g.ts ^= g.lastTs;
+  g.length ^= guint16(payload);
+  if (payload > g.protection) {
+    std::memset(g.payload.data() + g.protection, 0, payload - g.protection);
+    g.protection = payload;
+  }
+  for (std::size_t i = 0; i < payload; ++i) g.payload[i] ^= packet[12 + i];
+  const int count = ++g.count;
+  const bool ends = count >= kFecGroup || (packet[1] & 0x80);
+  // RED (RFC 2198) with one block: the RTP header stays, its payload type becomes RED's, and a
+  // one-byte block header (F=0, the media's payload type) goes before the payload.
+  std::memmove(packet + header + 1, packet + header, size - header);
+  packet[header] = packet[1] & 0x7f;
+  packet[1] = guint8((packet[1] & 0x80) | redPayload_);
+  ++size;
+  if (!ends) return 0;
+  g.count = 0;
+  // The ULPFEC packet, in RED too: our header (sequence number left to the caller), the block
+  // header, the FEC header (E=0, L=0: one level with a 16-bit mask) and level 0.
+  fec[0] = 0x80;
+  fec[1] = guint8(redPayload_);
+  GST_WRITE_UINT32_BE(fec + 4, g.lastTs);
+  GST_WRITE_UINT32_BE(fec + 8, ssrc_);
+  fec[12] = guint8(fecPayload_);
+  guint8* f = fec + 13;
+  f[0] = g.bits[0] & 0x3f;  // P, X and CC recovery
+  f[1] = g.bits[1];         // M and PT recovery
+  GST_WRITE_UINT16_BE(f + 2, g.baseSeq);
+  GST_WRITE_UINT32_BE(f + 4, g.ts);
+  GST_WRITE_UINT16_BE(f + 8, g.length);
+  GST_WRITE_UINT16_BE(f + 10, guint16(g.protection));
+  GST_WRITE_UINT16_BE(f + 12, guint16(0xffff << (16 - count)));  // the group's packets, in order
+  std::memcpy(f + 14, g.payload.data(), g.protection);
+  return 13 + 14 + g.protection;
+}
+
 void DirectStream::send(const guint8* rtp, std::size_t size, gint64 nowUs, const PacketInfo& info,
                         const std::shared_ptr<PacketHistory>& history) {
-  if (size < 12) return;
-  std::array<guint8, kMaxRtpPacket> packet;
-  std::size_t len = 0;
+  if (size < 12 || size > kMaxRtpPacket) return;
+  std::array<guint8, kMaxRtpPacket + 1 + SrtpSender::kMaxTag> packet;  // + RED's block header
+  std::array<guint8, kMaxRtpPacket + 27 + SrtpSender::kMaxTag> fec;    // + RED's, FEC's headers
+  std::size_t len = 0, fecLen = 0, sent = size;
+  bool lose = false;
   {
     std::lock_guard lock(mu_);
     if (resync_.exchange(false)) waiting_ = true;
@@ -202,7 +265,6 @@ void DirectStream::send(const guint8* rtp, std::size_t size, gint64 nowUs, const
       }
     }
     const std::uint64_t index = index_++;  // every packet of a run takes one (see Segment)
-    if (size + SrtpSender::kMaxTag > packet.size()) return;
     std::memcpy(packet.data(), rtp, size);
     if (first && kind_ == Kind::kAudio) packet[1] |= 0x80;  // marker: a talkspurt starts
     const guint32 out = GST_READ_UINT32_BE(rtp + 4) + tsOffset_;
@@ -216,11 +278,31 @@ void DirectStream::send(const guint8* rtp, std::size_t size, gint64 nowUs, const
     lastTs_ = out;
     lastUs_ = nowUs;
     started_ = true;
+    if (seqMap_) {
+      seqMap_->slots[index % SeqMap::kSlots] = {guint16(index), GST_READ_UINT16_BE(rtp + 2), true};
+    }
+    if (fec_ && fecOn_) {
+      fecLen = protect(packet.data(), sent, fec.data());
+    } else if (fec_) {
+      fec_->count = 0;
+    }
     ++packets_;
-    octets_ += guint32(size - 12);
-    len = srtp_->protect(packet.data(), size, guint32(index >> 16));
+    octets_ += guint32(sent - 12);
+    lose = lossEvery_ > 0 && ++lossCount_ % unsigned(lossEvery_) == 0;
+    len = srtp_->protect(packet.data(), sent, guint32(index >> 16));
+    if (fecLen > 0) {
+      const std::uint64_t fecIndex = index_++;
+      seqMap_->slots[fecIndex % SeqMap::kSlots] = {guint16(fecIndex), 0, false};
+      GST_WRITE_UINT16_BE(fec.data() + 2, guint16(fecIndex));
+      ++packets_;
+      octets_ += guint32(fecLen - 12);
+      const std::size_t plain = fecLen;
+      fecLen = srtp_->protect(fec.data(), fecLen, guint32(fecIndex >> 16));
+      if (fecLen > 0) sent += plain;
+    }
   }
-  if (len > 0 && transmit_(packet.data(), len)) bytes_ += size;
+  if (len > 0 && !lose && transmit_(packet.data(), len)) bytes_ += sent;
+  if (fecLen > 0 && transmit_(fec.data(), fecLen)) ++fecSent_;
 }
 
 bool DirectStream::resend(guint16 seq) {
@@ -229,7 +311,7 @@ bool DirectStream::resend(guint16 seq) {
   std::size_t len = 0, size = 0;
   {
     std::lock_guard lock(mu_);
-    if (rtxPayload_ < 0 || segments_.empty() || index_ == 0) return false;
+    if (rtxPayload_ < 0 || segments_.empty() || index_ == 0 || lossEvery_ > 0) return false;
     const std::uint64_t last = index_ - 1;
     const std::uint64_t back = guint16(guint16(last) - seq);
     if (back > last) return false;
@@ -239,7 +321,13 @@ bool DirectStream::resend(guint16 seq) {
       if (it->firstIndex <= index) run = &*it;
     }
     if (!run) return false;
-    size = run->history->copy(guint16(run->firstSeq + (index - run->firstIndex)), original.data());
+    guint16 shared = guint16(run->firstSeq + (index - run->firstIndex));
+    if (seqMap_) {
+      const SeqMap::Slot& slot = seqMap_->slots[index % SeqMap::kSlots];
+      if (!slot.media || slot.leg != guint16(index)) return false;  // a FEC packet, or too old
+      shared = slot.shared;
+    }
+    size = run->history->copy(shared, original.data());
     const std::size_t header = headerLength(original.data(), size);
     if (header == 0 || size + 2 + SrtpSender::kMaxTag > packet.size()) return false;
     // RFC 4588: the RTX stream's own header, then the original sequence number, then the

@@ -80,6 +80,20 @@ class DirectStream {
   // viewer's answer took RTX). Without it NACKs are ignored. Before the first send.
   void enableRtx(guint32 ssrc, int payloadType);
 
+  // Video: the RED (RFC 2198) and ULPFEC (RFC 5109) payload types the viewer's answer kept;
+  // without them setFec does nothing. Before the first send.
+  void enableFec(int redPayload, int fecPayload);
+  // While on, every packet leaves wrapped in RED, and after each group of up to kFecGroup of them
+  // (a group also ends with a frame) one ULPFEC packet, wrapped in RED too, protects the group as
+  // the viewer would have had it without RED: any one of its packets lost can be rebuilt from the
+  // others. Off by default; any thread, any time (a group in progress is dropped).
+  void setFec(bool on) { fecOn_ = on; }
+  bool fecOn() const { return fecOn_; }
+  static constexpr int kFecGroup = 4;
+  // Tests only: every `every`-th media packet to this viewer is not transmitted, and nothing is
+  // resent (a lossy link that loses the resends too). Before the first send.
+  void simulateLoss(int every) { lossEvery_ = every; }
+
   // Sends one RTP packet of a shared stream (`size` bytes, header first) as this leg's: its SSRC,
   // the next of its sequence numbers, and timestamps (and VP8 picture IDs) that run on from the
   // last packet it sent, whichever shared stream that came from. After a resync video waits for
@@ -107,6 +121,7 @@ class DirectStream {
   guint32 ssrc() const { return ssrc_; }
   std::uint64_t bytesSent() const { return bytes_; }
   std::uint64_t packetsResent() const { return resent_; }
+  std::uint64_t fecPacketsSent() const { return fecSent_; }
 
  private:
   DirectStream() = default;
@@ -120,6 +135,33 @@ class DirectStream {
     guint16 pictureOffset = 0;
     std::shared_ptr<PacketHistory> history;
   };
+
+  // The XOR of a FEC group's packets so far (RFC 5109 7.3): their first two header bytes,
+  // timestamps and payload lengths, and their payloads (from byte 12, zero-padded to the longest).
+  struct FecGroup {
+    guint16 baseSeq = 0;
+    int count = 0;
+    guint8 bits[2] = {0, 0};
+    guint32 ts = 0;
+    guint32 lastTs = 0;
+    guint16 length = 0;
+    std::size_t protection = 0;  // the longest payload so far
+    std::array<guint8, kMaxRtpPacket> payload;
+  };
+  // Where this leg's sequence number `index` came from in its shared stream (FEC packets take
+  // numbers of their own, so a run's numbers are no longer contiguous).
+  struct SeqMap {
+    static constexpr std::size_t kSlots = 512;
+    struct Slot {
+      guint16 leg = 0;
+      guint16 shared = 0;
+      bool media = false;
+    };
+    std::array<Slot, kSlots> slots;
+  };
+  // Adds the packet (as the viewer would have it without RED) to the group, and rewrites it in
+  // place as RED. Fills `fec` with the group's ULPFEC packet if this one ends it; its size, or 0.
+  std::size_t protect(guint8* packet, std::size_t& size, guint8* fec);
 
   std::mutex mu_;
   Transmit transmit_;
@@ -141,9 +183,17 @@ class DirectStream {
   guint32 rtxSsrc_ = 0;
   int rtxPayload_ = -1;
   std::uint64_t rtxIndex_ = 0;
+  int redPayload_ = -1;
+  int fecPayload_ = -1;
+  std::unique_ptr<FecGroup> fec_;   // once enableFec'd: only viewers that may have FEC pay
+  std::unique_ptr<SeqMap> seqMap_;  // likewise
+  std::atomic<bool> fecOn_{false};
+  int lossEvery_ = 0;
+  unsigned lossCount_ = 0;
   std::atomic<bool> resync_{true};
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> resent_{0};
+  std::atomic<std::uint64_t> fecSent_{0};
 };
 
 // The viewers of one shared stream. The stream's send thread reads the list for every packet;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <srtp2/srtp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <vector>
@@ -73,10 +74,11 @@ class Viewer {
 };
 
 // A rung's VP8 packet as rtpvp8pay makes it: X and I set, a 15-bit picture ID; S on a frame's
-// first packet, whose first payload byte has P clear on a keyframe. Its last byte is `tag`.
+// first packet, whose first payload byte has P clear on a keyframe; the marker on a frame's last.
+// `fill` payload bytes, then `tag` as its last byte.
 GstBuffer* vp8(guint16 seq, guint32 ts, guint16 pictureId, bool frameStart, bool keyframe,
-               guint8 tag) {
-  std::vector<guint8> p = {0x80, 96, guint8(seq >> 8), guint8(seq)};
+               guint8 tag, bool marker = false, int fill = 40) {
+  std::vector<guint8> p = {0x80, guint8(96 | (marker ? 0x80 : 0)), guint8(seq >> 8), guint8(seq)};
   for (int i = 3; i >= 0; --i) p.push_back(guint8(ts >> (8 * i)));
   for (guint8 b : {0xaa, 0xbb, 0xcc, 0xdd}) p.push_back(b);  // the rung's own SSRC
   p.push_back(guint8(0x80 | (frameStart ? 0x10 : 0)));
@@ -84,7 +86,7 @@ GstBuffer* vp8(guint16 seq, guint32 ts, guint16 pictureId, bool frameStart, bool
   p.push_back(guint8(0x80 | (pictureId >> 8)));
   p.push_back(guint8(pictureId));
   p.push_back(frameStart ? (keyframe ? 0x10 : 0x11) : 0x42);
-  for (int i = 0; i < 40; ++i) p.push_back(guint8(i));
+  for (int i = 0; i < fill; ++i) p.push_back(guint8(i * 7 + seq));
   p.push_back(tag);
   return gst_buffer_new_memdup(p.data(), p.size());
 }
@@ -98,12 +100,13 @@ struct Rung {
   guint32 ts;
   guint16 picture;
   guint8 id;
-  // One frame of `packets` packets; returns the tags it sent.
+  // One frame of `packets` packets (of different sizes); returns the tags it sent.
   std::vector<guint8> frame(bool keyframe, int packets = 3) {
     std::vector<guint8> tags;
     for (int i = 0; i < packets; ++i) {
       const guint8 tag = guint8(id * 100 + (seq % 100));
-      GstBuffer* b = vp8(seq++, ts, picture, i == 0, keyframe, tag);
+      GstBuffer* b =
+          vp8(seq++, ts, picture, i == 0, keyframe, tag, i == packets - 1, 40 + 13 * (i % 5));
       fanout.send(b);
       gst_buffer_unref(b);
       tags.push_back(tag);
@@ -260,6 +263,150 @@ TEST(DirectSendTest, AListenerMovedToAnotherMixGetsAMarkedTalkspurtAndASenderRep
   EXPECT_EQ(report->packets, 4u);
   EXPECT_EQ(report->octets, 4u * 30u);                             // payload only
   EXPECT_LT(report->rtpTime - listener.received[3].ts(), 48000u);  // about now on its clock
+}
+
+// ------------------------------------------------------------------------ RED/ULPFEC
+
+constexpr int kRed = 100;
+constexpr int kUlpfec = 101;
+
+// A packet as the viewer has it without RED (RFC 2198 with one block): the header, the block's
+// payload type in place of RED's, the payload after the one-byte block header.
+std::vector<guint8> unwrapRed(const Received& r) {
+  EXPECT_EQ(r.payloadType(), kRed);
+  const std::size_t header = 12;  // ours carry no CSRCs or extension
+  EXPECT_EQ(r.bytes[header] & 0x80, 0) << "F=0: one block";
+  std::vector<guint8> plain(r.bytes.size() - 1);
+  std::copy(r.bytes.begin(), r.bytes.begin() + header, plain.begin());
+  std::copy(r.bytes.begin() + header + 1, r.bytes.end(), plain.begin() + header);
+  plain[1] = guint8((r.bytes[1] & 0x80) | (r.bytes[header] & 0x7f));
+  return plain;
+}
+
+// RFC 5109 7.4, written from the spec for the test: the one packet of the FEC packet's group that
+// is missing from `others`, rebuilt from the FEC packet (the RED-unwrapped payload) and them.
+std::vector<guint8> recover(const std::vector<guint8>& fec, guint32 ssrc, guint16 missingSeq,
+                            const std::vector<std::vector<guint8>>& others) {
+  const guint8* f = fec.data() + 12;  // after the RTP header
+  guint8 bits0 = f[0], bits1 = f[1];
+  guint32 ts = GST_READ_UINT32_BE(f + 4);
+  guint16 length = GST_READ_UINT16_BE(f + 8);
+  const guint16 protection = GST_READ_UINT16_BE(f + 10);
+  std::vector<guint8> payload(f + 14, f + 14 + protection);
+  for (const auto& p : others) {
+    bits0 ^= p[0];
+    bits1 ^= p[1];
+    ts ^= GST_READ_UINT32_BE(p.data() + 4);
+    length ^= guint16(p.size() - 12);
+    for (std::size_t i = 12; i < p.size(); ++i) payload[i - 12] ^= p[i];
+  }
+  std::vector<guint8> out(12);
+  out[0] = guint8(0x80 | (bits0 & 0x3f));
+  out[1] = bits1;
+  GST_WRITE_UINT16_BE(out.data() + 2, missingSeq);
+  GST_WRITE_UINT32_BE(out.data() + 4, ts);
+  GST_WRITE_UINT32_BE(out.data() + 8, ssrc);
+  out.insert(out.end(), payload.begin(), payload.begin() + length);
+  return out;
+}
+
+TEST(DirectSendTest, WithFecOffNothingIsRedWrapped) {
+  Viewer viewer(DirectStream::Kind::kVideo);
+  viewer.stream->enableFec(kRed, kUlpfec);  // negotiated, but no loss yet
+  Rung rung(1, 1, 1, 1);
+  rung.fanout.add(viewer.stream);
+  rung.frame(true, 6);
+  rung.frame(false, 3);
+  ASSERT_EQ(viewer.received.size(), 9u);
+  for (const Received& r : viewer.received) EXPECT_EQ(r.payloadType(), 96);
+  EXPECT_EQ(viewer.stream->fecPacketsSent(), 0u);
+}
+
+// Packets of a frame go in groups of at most kFecGroup, a frame's end ends one; each group is
+// followed by one ULPFEC packet in RED on the viewer's next sequence number, from which any one
+// packet of the group it lost is rebuilt byte for byte.
+TEST(DirectSendTest, WithFecOnAnyOnePacketOfAGroupIsRebuiltFromItsFecPacket) {
+  Viewer viewer(DirectStream::Kind::kVideo);
+  viewer.stream->enableRtx(kRtxSsrc, kRtxPayload);
+  viewer.stream->enableFec(kRed, kUlpfec);
+  viewer.stream->setFec(true);
+  Rung rung(65533, 1, 1, 1);  // the rung's numbers wrap on the way
+  rung.fanout.add(viewer.stream);
+  rung.frame(true, 6);   // groups of 4 and 2
+  rung.frame(false, 3);  // a group of 3
+  ASSERT_EQ(viewer.received.size(), 9u + 3u);
+  EXPECT_EQ(viewer.stream->fecPacketsSent(), 3u);
+
+  std::vector<std::vector<guint8>> group;
+  std::vector<std::size_t> sizes;
+  for (std::size_t i = 0; i < viewer.received.size(); ++i) {
+    const Received& r = viewer.received[i];
+    EXPECT_EQ(r.ssrc(), kOurSsrc);
+    if (i > 0) {
+      EXPECT_EQ(r.seq(), guint16(viewer.received[i - 1].seq() + 1)) << i;
+    }
+    ASSERT_EQ(r.payloadType(), kRed) << i;
+    const guint8 block = r.bytes[12] & 0x7f;
+    if (block == 96) {
+      group.push_back(unwrapRed(r));
+      continue;
+    }
+    ASSERT_EQ(block, kUlpfec) << i;
+    sizes.push_back(group.size());
+    EXPECT_FALSE(r.marker());
+    const std::vector<guint8> fec = unwrapRed(r);
+    const guint8* f = fec.data() + 12;
+    // RFC 5109 7.3: E=0 and L=0 (a 16-bit mask), SN base the group's first packet, protection
+    // length the longest payload, the mask's first bits its packets.
+    EXPECT_EQ(f[0] & 0xc0, 0);
+    EXPECT_EQ(GST_READ_UINT16_BE(f + 2), GST_READ_UINT16_BE(group[0].data() + 2));
+    std::size_t longest = 0;
+    for (const auto& p : group) longest = std::max(longest, p.size() - 12);
+    EXPECT_EQ(GST_READ_UINT16_BE(f + 10), longest);
+    EXPECT_EQ(GST_READ_UINT16_BE(f + 12), guint16(0xffff << (16 - group.size())));
+    EXPECT_EQ(fec.size(), 12 + 14 + longest);
+    for (std::size_t lost = 0; lost < group.size(); ++lost) {
+      std::vector<std::vector<guint8>> others = group;
+      others.erase(others.begin() + std::ptrdiff_t(lost));
+      const guint16 seq = GST_READ_UINT16_BE(group[lost].data() + 2);
+      EXPECT_EQ(recover(fec, kOurSsrc, seq, others), group[lost])
+          << "FEC " << i << " lost " << lost;
+    }
+    group.clear();
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{4, 2, 3}));
+  EXPECT_TRUE(group.empty());
+
+  // NACK/RTX still work: a media packet is resent plain with the number it had, a FEC packet not.
+  const Received media = viewer.received[5];  // the second group's first packet
+  ASSERT_EQ(media.bytes[12], 96);
+  ASSERT_TRUE(viewer.stream->resend(media.seq()));
+  const Received& rtx = viewer.received.back();
+  EXPECT_EQ(rtx.ssrc(), kRtxSsrc);
+  EXPECT_EQ(GST_READ_UINT16_BE(rtx.bytes.data() + 12), media.seq());
+  const std::vector<guint8> plain = unwrapRed(media);
+  EXPECT_EQ(std::vector<guint8>(rtx.bytes.begin() + 14, rtx.bytes.end()),
+            std::vector<guint8>(plain.begin() + 12, plain.end()));
+  EXPECT_FALSE(viewer.stream->resend(viewer.received[4].seq()));  // the first FEC packet
+
+  // Off again: plain packets, no FEC.
+  viewer.stream->setFec(false);
+  const std::size_t before = viewer.received.size();
+  rung.frame(false, 5);
+  ASSERT_EQ(viewer.received.size(), before + 5);
+  for (std::size_t i = before; i < viewer.received.size(); ++i) {
+    EXPECT_EQ(viewer.received[i].payloadType(), 96);
+  }
+}
+
+TEST(DirectSendTest, WithoutNegotiatedFecNothingIsProtected) {
+  Viewer viewer(DirectStream::Kind::kVideo);
+  viewer.stream->setFec(true);  // no enableFec: the answer did not keep RED/ULPFEC
+  Rung rung(1, 1, 1, 1);
+  rung.fanout.add(viewer.stream);
+  rung.frame(true, 5);
+  ASSERT_EQ(viewer.received.size(), 5u);
+  for (const Received& r : viewer.received) EXPECT_EQ(r.payloadType(), 96);
 }
 
 }  // namespace
