@@ -48,6 +48,9 @@ struct Config {
     // How long the composite waits for a room's late video, in milliseconds, beyond the time its
     // packets are expected: the room's jitter, which the mixer turns into delay for everyone.
     int jitterBufferMs = 40;
+    // A viewer whose loss reports show a window (~0.9 s) losing at least this percent of its
+    // video gets it protected with RED/ULPFEC until five windows in a row are clean; 0: always.
+    int fecOnLossPercent = 2;
   } video;
   struct Audio {
     int bitrateKbps = 32;

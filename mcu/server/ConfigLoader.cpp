@@ -87,6 +87,7 @@ void readVideo(const json& j, core::Config::Video& v) {
       .get("labelFont", v.labelFont)
       .get("rungs", unusedRungs)
       .get("jitterBufferMs", v.jitterBufferMs)
+      .get("fecOnLossPercent", v.fecOnLossPercent)
       .done();
   if (j.contains("rungs")) {
     const json& rungs = j.at("rungs");
@@ -113,6 +114,9 @@ void readVideo(const json& j, core::Config::Video& v) {
   if (v.fps < 1 || v.fps > 60) throw std::runtime_error("video.fps: 1..60");
   if (v.jitterBufferMs < 10 || v.jitterBufferMs > 1000) {
     throw std::runtime_error("video.jitterBufferMs: 10..1000");
+  }
+  if (v.fecOnLossPercent < 0 || v.fecOnLossPercent > 100) {
+    throw std::runtime_error("video.fecOnLossPercent: 0..100");
   }
 }
 

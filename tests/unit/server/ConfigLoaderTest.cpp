@@ -34,7 +34,7 @@ void expectSame(const Config::Server& a, const Config::Server& b) {
 
 void expectSame(const Config::Video& a, const Config::Video& b) {
   const auto& [width, height, fps, bitrateKbps, keyframeIntervalMs, keyframeMinIntervalMs,
-               vp8CpuUsed, labelFont, rungs, jitterBufferMs] = a;
+               vp8CpuUsed, labelFont, rungs, jitterBufferMs, fecOnLossPercent] = a;
   EXPECT_EQ(rungs, b.rungs) << "video.rungs";
   EXPECT_EQ(width, b.width) << "video.width";
   EXPECT_EQ(height, b.height) << "video.height";
@@ -45,6 +45,7 @@ void expectSame(const Config::Video& a, const Config::Video& b) {
   EXPECT_EQ(vp8CpuUsed, b.vp8CpuUsed) << "video.vp8CpuUsed";
   EXPECT_EQ(labelFont, b.labelFont) << "video.labelFont";
   EXPECT_EQ(jitterBufferMs, b.jitterBufferMs) << "video.jitterBufferMs";
+  EXPECT_EQ(fecOnLossPercent, b.fecOnLossPercent) << "video.fecOnLossPercent";
 }
 
 void expectSame(const Config::Audio& a, const Config::Audio& b) {
@@ -231,7 +232,7 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
     "video": {
       "width": 1920, "height": 1080, "fps": 30, "bitrateKbps": 2500,
       "keyframeIntervalMs": 2000, "keyframeMinIntervalMs": 250, "vp8CpuUsed": 4,
-      "labelFont": "Noto Sans", "jitterBufferMs": 120
+      "labelFont": "Noto Sans", "jitterBufferMs": 120, "fecOnLossPercent": 5
     },
     "audio": {"bitrateKbps": 48, "talkers": 5, "jitterBufferMs": 80},
     "ice": {
@@ -265,6 +266,7 @@ TEST(ParseConfigTest, EveryKeyOfEverySectionRead) {
                  4};
   want.video = {1920, 1080, 30, 2500, 2000, 250, 4, "Noto Sans"};
   want.video.jitterBufferMs = 120;
+  want.video.fecOnLossPercent = 5;
   want.audio = {48, 5, 80};
   want.ice = {{"10.0.0.5", "192.168.1.2"}, "stun://stun.example.org:3478", 40000, 40100};
   want.limits = {9, 5000, 32};
@@ -452,6 +454,14 @@ TEST(ParseConfigTest, JitterBufferOutOfRangeRejected) {
       parseConfig(R"({"video": {"jitterBufferMs": 10}, "audio": {"jitterBufferMs": 1000}})");
   EXPECT_EQ(c.video.jitterBufferMs, 10);
   EXPECT_EQ(c.audio.jitterBufferMs, 1000);
+}
+
+TEST(ParseConfigTest, FecOnLossPercentOutOfRangeRejected) {
+  EXPECT_NE(parseError(R"({"video": {"fecOnLossPercent": -1}})").find("video.fecOnLossPercent"),
+            std::string::npos);
+  EXPECT_NE(parseError(R"({"video": {"fecOnLossPercent": 101}})").find("video.fecOnLossPercent"),
+            std::string::npos);
+  EXPECT_EQ(parseConfig(R"({"video": {"fecOnLossPercent": 0}})").video.fecOnLossPercent, 0);
 }
 
 TEST(ParseConfigTest, PortOutOfRangeRejected) {
