@@ -23,6 +23,10 @@ namespace {
 
 constexpr int kAudioPayload = 111;
 constexpr int kVideoPayload = 96;
+// RED (RFC 2198) and ULPFEC (RFC 5109) on the camera m-line, clear of 97 (its RTX), 98/99 (the
+// screen's VP8 and RTX, across the bundle) and 111 (Opus).
+constexpr int kRedPayload = 100;
+constexpr int kUlpfecPayload = 101;
 // The rungs' VP8 rate control (libvpx's client buffer model, in milliseconds of the target rate):
 // the send rate is held over about a second, and frames are skipped when the buffer falls below
 // kDropFrameBufferPercent (the content costs more than the target at the coarsest quantizer).
@@ -166,6 +170,42 @@ void preferRemb(GstSDPMessage* sdp) {
     for (const auto& pt : vp8)
       gst_sdp_media_add_attribute(media, "rtcp-fb", (pt + " goog-remb").c_str());
   }
+}
+
+// The camera m-line (media 1, the composite a viewer receives) also offers RED and ULPFEC: a
+// viewer whose answer keeps both may get its video protected (DirectStream::setFec) while its
+// link loses packets. Added by hand: webrtcbin's own fec-type builds an encoder pair per leg.
+void offerFec(GstSDPMessage* sdp) {
+  if (gst_sdp_message_medias_len(sdp) < 2) return;
+  auto* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(sdp, 1));
+  if (orEmpty(gst_sdp_media_get_media(media)) != "video") return;
+  for (const int pt : {kRedPayload, kUlpfecPayload})
+    gst_sdp_media_add_format(media, std::to_string(pt).c_str());
+  gst_sdp_media_add_attribute(media, "rtpmap",
+                              (std::to_string(kRedPayload) + " red/90000").c_str());
+  gst_sdp_media_add_attribute(media, "rtpmap",
+                              (std::to_string(kUlpfecPayload) + " ulpfec/90000").c_str());
+}
+
+// Whether the answer's camera m-line kept both RED and ULPFEC at our payload types.
+bool negotiatedFec(GstElement* webrtc) {
+  GstWebRTCSessionDescription* remote = nullptr;
+  g_object_get(webrtc, "remote-description", &remote, nullptr);
+  bool red = false, ulpfec = false;
+  if (remote && gst_sdp_message_medias_len(remote->sdp) > 1) {
+    const GstSDPMedia* answered = gst_sdp_message_get_media(remote->sdp, 1);
+    const std::string redMap = std::to_string(kRedPayload) + " red/";
+    const std::string fecMap = std::to_string(kUlpfecPayload) + " ulpfec/";
+    for (guint a = 0; a < gst_sdp_media_attributes_len(answered); ++a) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(answered, a);
+      if (orEmpty(attr->key) != "rtpmap") continue;
+      const std::string value = orEmpty(attr->value);
+      red = red || value.rfind(redMap, 0) == 0;
+      ulpfec = ulpfec || value.rfind(fecMap, 0) == 0;
+    }
+  }
+  if (remote) gst_webrtc_session_description_free(remote);
+  return red && ulpfec;
 }
 
 // Checks that an answer is well-formed SDP that answers our three m-lines in order (audio,
@@ -312,6 +352,10 @@ struct Mixer::Room {
   std::optional<gint64> lossWindowStartUs;
   // The worst of those windows since the last statistics read (for the monitor).
   std::optional<double> lossForStats;
+  // Its video goes with RED/ULPFEC (its answer kept both; a lossy window switched it on), and
+  // the clean windows since the last lossy one (five switch it off).
+  bool fecNegotiated = false;
+  int fecCleanWindows = 0;
   std::optional<int> estimateKbps;  // its last REMB: what its browser says its downlink carries
   // Read from its RTCP about the streams sent directly (webrtcbin knows nothing of those).
   std::optional<double> roundTripMs;
@@ -891,6 +935,7 @@ void Mixer::onOfferCreated(GstPromise* promise, gpointer data) {
     return;
   }
   preferRemb(offer->sdp);
+  offerFec(offer->sdp);
   GCharPtr text(gst_sdp_message_as_text(offer->sdp));
   std::string sdp = text.get();
   GST_DEBUG("meeting=%s participant=%s offer:\n%s", mixer->meeting_.c_str(), room->id.c_str(),
@@ -1000,6 +1045,15 @@ void Mixer::secured(Room& room) {
           : DirectStream::fromWebrtc(room.webrtc, room.videoSsrc, DirectStream::Kind::kVideo);
   const std::optional<Rtx> rtx = video ? negotiatedRtx(room.webrtc, room.videoSsrc) : std::nullopt;
   if (rtx) video->enableRtx(rtx->ssrc, rtx->payload);
+  room.fecNegotiated = video && negotiatedFec(room.webrtc);
+  if (room.fecNegotiated) {
+    video->enableFec(kRedPayload, kUlpfecPayload);
+    video->setFec(config_.video.fecOnLossPercent == 0);
+  }
+  // The browser test of FEC (tests/browser/fec.test.mjs): a lossy link whose resends are lost.
+  if (const char* every = std::getenv("MCU_TEST_VIDEO_LOSS_EVERY"); every && video) {
+    video->simulateLoss(std::atoi(every));
+  }
   {
     std::lock_guard lock(room.direct->mu);
     room.direct->audio = std::move(audio);
@@ -1010,6 +1064,10 @@ void Mixer::secured(Room& room) {
                ? "directly"
                : "through webrtcbin (its transport was not found)",
            rtx ? ", lost packets resent as RTX" : "");
+  if (room.fecNegotiated) {
+    GST_INFO("meeting=%s participant=%s RED/ULPFEC negotiated, FEC %s", meeting_.c_str(),
+             room.id.c_str(), config_.video.fecOnLossPercent == 0 ? "always on" : "on loss");
+  }
   attachLeg(room);
 }
 
@@ -1653,6 +1711,7 @@ void Mixer::onFeedback(const core::ParticipantId& id, const Feedback& feedback) 
     if (nowUs - *room->lossWindowStartUs >= kLossWindowUs) {
       room->lossForStats = std::max(room->lossForStats.value_or(0), room->lossSince);
       room->rungChoice->onLoss(room->lossSince, now);
+      chooseFec(*room, room->lossSince);
       room->lossSince = 0;
       room->lossWindowStartUs.reset();
     }
@@ -1663,6 +1722,30 @@ void Mixer::onFeedback(const core::ParticipantId& id, const Feedback& feedback) 
   }
   const int rung = room->rungChoice->update(now);
   if (rung != room->videoRung) routeVideo(*room, rung);
+}
+
+// A viewer's FEC follows its loss windows: on at one losing fecOnLossPercent or more, off after
+// five clean ones (a FEC packet per group costs its link up to a quarter more).
+void Mixer::chooseFec(Room& room, double windowLoss) {
+  const int percent = config_.video.fecOnLossPercent;
+  if (!room.fecNegotiated || percent == 0) return;
+  std::shared_ptr<DirectStream> video;
+  {
+    std::lock_guard lock(room.direct->mu);
+    video = room.direct->video;
+  }
+  if (!video) return;
+  const bool was = video->fecOn();
+  if (windowLoss * 100 >= percent) {
+    room.fecCleanWindows = 0;
+    video->setFec(true);
+  } else if (was && ++room.fecCleanWindows >= 5) {
+    video->setFec(false);
+  }
+  if (video->fecOn() != was) {
+    GST_INFO("meeting=%s participant=%s FEC %s (window lost %.1f %%)", meeting_.c_str(),
+             room.id.c_str(), was ? "off" : "on", windowLoss * 100);
+  }
 }
 
 // ------------------------------------------------------------------------------ leg statistics

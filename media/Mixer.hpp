@@ -163,6 +163,7 @@ class Mixer : public std::enable_shared_from_this<Mixer> {
   void leaveRung(Room& room);
   void watchFeedback(Room& room);
   void onFeedback(const core::ParticipantId& id, const Feedback& feedback);
+  void chooseFec(Room& room, double windowLoss);
   static void onRtcp(GObject* session, GstBuffer* buffer, gpointer data);
   static void onWebrtcChild(GstBin* webrtc, GstElement* child, gpointer data);
   static gboolean onSendingRtcp(GObject* session, GstBuffer* buffer, gboolean early, gpointer data);
