@@ -83,8 +83,10 @@ describe('forward error correction', { timeout: TEST_TIMEOUT }, () => {
     console.log(`# composite: from ${JSON.stringify(first)} to ${JSON.stringify(last)}`);
     assert.ok(last.packetsLost - first.packetsLost >= 20, 'the viewer lost packets');
     assert.equal(last.retransmitted, 0, 'nothing was resent');
-    assert.ok(last.framesDecoded - first.framesDecoded >= 150,
+    // Measured on 2 loaded cores: with FEC 74-228 frames and no PLI in the 10 s, without it
+    // 8 frames (a keyframe's worth each time) and 2 PLIs.
+    assert.ok(last.framesDecoded - first.framesDecoded >= 50,
       `the picture kept decoding: ${JSON.stringify(last)}`);
-    assert.ok(last.pliCount - first.pliCount <= 2, `no keyframes asked for: ${JSON.stringify(last)}`);
+    assert.ok(last.pliCount - first.pliCount <= 1, `no keyframes asked for: ${JSON.stringify(last)}`);
   });
 });
