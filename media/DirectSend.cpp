@@ -176,46 +176,61 @@ void DirectStream::enableFec(int redPayload, int fecPayload) {
   std::lock_guard lock(mu_);
   redPayload_ = redPayload;
   fecPayload_ = fecPayload;
-  fec_ = std::make_unique<FecGroup>();
+  fec_ = std::make_unique<std::array<FecGroup, kFecGroups>>();
+  fecOut_.resize(kFecGroups * kFecSlot);
   seqMap_ = std::make_unique<SeqMap>();
 }
 
-std::size_t DirectStream::protect(guint8* packet, std::size_t& size, guint8* fec) {
-  FecGroup& g = *fec_;
+int DirectStream::protect(guint8* packet, std::size_t& size) {
   const std::size_t header = headerLength(packet, size);
   if (header == 0) return 0;
-  if (g.count == 0) {
-    g.baseSeq = GST_READ_UINT16_BE(packet + 2);
-    g.bits[0] = g.bits[1] = 0;
-    g.ts = 0;
-    g.length = 0;
-    g.protection = 0;
+  // The packet's group: the current one until it holds kFecGroup (the last one, 16: its mask's
+  // width); beyond that the frame's packets go unprotected.
+  FecGroup* g = fecGroups_ > 0 ? &(*fec_)[std::size_t(fecGroups_ - 1)] : nullptr;
+  if (!g || (g->count >= kFecGroup && fecGroups_ < kFecGroups)) {
+    g = &(*fec_)[std::size_t(fecGroups_++)];
+    g->count = 0;
+    g->baseSeq = GST_READ_UINT16_BE(packet + 2);
+    g->bits[0] = g->bits[1] = 0;
+    g->ts = 0;
+    g->length = 0;
+    g->protection = 0;
   }
-  // RFC 5109 7.3: everything after the fixed 12-byte header is protected, CSRCs and extension
-  // included (what libwebrtc's receiver XORs too).
-  const std::size_t payload = size - 12;
-  g.bits[0] ^= packet[0];
-  g.bits[1] ^= packet[1];
-  g.lastTs = GST_READ_UINT32_BE(packet + 4);
-  g.ts ^= g.lastTs;
-  g.length ^= guint16(payload);
-  if (payload > g.protection) {
-    std::memset(g.payload.data() + g.protection, 0, payload - g.protection);
-    g.protection = payload;
+  if (g->count < 16) {
+    // RFC 5109 7.3: everything after the fixed 12-byte header is protected, CSRCs and extension
+    // included (what libwebrtc's receiver XORs too).
+    const std::size_t payload = size - 12;
+    g->bits[0] ^= packet[0];
+    g->bits[1] ^= packet[1];
+    g->lastTs = GST_READ_UINT32_BE(packet + 4);
+    g->ts ^= g->lastTs;
+    g->length ^= guint16(payload);
+    if (payload > g->protection) {
+      std::memset(g->payload.data() + g->protection, 0, payload - g->protection);
+      g->protection = payload;
+    }
+    for (std::size_t i = 0; i < payload; ++i) g->payload[i] ^= packet[12 + i];
+    ++g->count;
   }
-  for (std::size_t i = 0; i < payload; ++i) g.payload[i] ^= packet[12 + i];
-  const int count = ++g.count;
-  const bool ends = count >= kFecGroup || (packet[1] & 0x80);
+  const bool frameEnds = packet[1] & 0x80;
   // RED (RFC 2198) with one block: the RTP header stays, its payload type becomes RED's, and a
   // one-byte block header (F=0, the media's payload type) goes before the payload.
   std::memmove(packet + header + 1, packet + header, size - header);
   packet[header] = packet[1] & 0x7f;
   packet[1] = guint8((packet[1] & 0x80) | redPayload_);
   ++size;
-  if (!ends) return 0;
-  g.count = 0;
-  // The ULPFEC packet, in RED too: our header (sequence number left to the caller), the block
-  // header, the FEC header (E=0, L=0: one level with a 16-bit mask) and level 0.
+  if (!frameEnds) return 0;
+  const int n = fecGroups_;
+  for (int i = 0; i < n; ++i) {
+    fecLen_[std::size_t(i)] = writeFec((*fec_)[std::size_t(i)], fecOut_.data() + i * kFecSlot);
+  }
+  fecGroups_ = 0;
+  return n;
+}
+
+// A group's ULPFEC packet in RED: our header (sequence number left to the caller), the block
+// header, the FEC header (E=0, L=0: one level with a 16-bit mask) and level 0.
+std::size_t DirectStream::writeFec(const FecGroup& g, guint8* fec) const {
   fec[0] = 0x80;
   fec[1] = guint8(redPayload_);
   GST_WRITE_UINT32_BE(fec + 4, g.lastTs);
@@ -228,7 +243,7 @@ std::size_t DirectStream::protect(guint8* packet, std::size_t& size, guint8* fec
   GST_WRITE_UINT32_BE(f + 4, g.ts);
   GST_WRITE_UINT16_BE(f + 8, g.length);
   GST_WRITE_UINT16_BE(f + 10, guint16(g.protection));
-  GST_WRITE_UINT16_BE(f + 12, guint16(0xffff << (16 - count)));  // the group's packets, in order
+  GST_WRITE_UINT16_BE(f + 12, guint16(0xffff << (16 - g.count)));  // the group's packets
   std::memcpy(f + 14, g.payload.data(), g.protection);
   return 13 + 14 + g.protection;
 }
@@ -237,8 +252,8 @@ void DirectStream::send(const guint8* rtp, std::size_t size, gint64 nowUs, const
                         const std::shared_ptr<PacketHistory>& history) {
   if (size < 12 || size > kMaxRtpPacket) return;
   std::array<guint8, kMaxRtpPacket + 1 + SrtpSender::kMaxTag> packet;  // + RED's block header
-  std::array<guint8, kMaxRtpPacket + 27 + SrtpSender::kMaxTag> fec;    // + RED's, FEC's headers
-  std::size_t len = 0, fecLen = 0, sent = size;
+  std::size_t len = 0, sent = size;
+  int fecPackets = 0;
   bool lose = false;
   {
     std::lock_guard lock(mu_);
@@ -282,27 +297,33 @@ void DirectStream::send(const guint8* rtp, std::size_t size, gint64 nowUs, const
       seqMap_->slots[index % SeqMap::kSlots] = {guint16(index), GST_READ_UINT16_BE(rtp + 2), true};
     }
     if (fec_ && fecOn_) {
-      fecLen = protect(packet.data(), sent, fec.data());
+      fecPackets = protect(packet.data(), sent);
     } else if (fec_) {
-      fec_->count = 0;
+      fecGroups_ = 0;
     }
     ++packets_;
     octets_ += guint32(sent - 12);
     lose = lossEvery_ > 0 && ++lossCount_ % unsigned(lossEvery_) == 0;
     len = srtp_->protect(packet.data(), sent, guint32(index >> 16));
-    if (fecLen > 0) {
+    for (int i = 0; i < fecPackets; ++i) {
+      guint8* fec = fecOut_.data() + i * kFecSlot;
+      std::size_t& fecLen = fecLen_[std::size_t(i)];
       const std::uint64_t fecIndex = index_++;
       seqMap_->slots[fecIndex % SeqMap::kSlots] = {guint16(fecIndex), 0, false};
-      GST_WRITE_UINT16_BE(fec.data() + 2, guint16(fecIndex));
+      GST_WRITE_UINT16_BE(fec + 2, guint16(fecIndex));
       ++packets_;
       octets_ += guint32(fecLen - 12);
       const std::size_t plain = fecLen;
-      fecLen = srtp_->protect(fec.data(), fecLen, guint32(fecIndex >> 16));
+      fecLen = srtp_->protect(fec, fecLen, guint32(fecIndex >> 16));
       if (fecLen > 0) sent += plain;
     }
   }
   if (len > 0 && !lose && transmit_(packet.data(), len)) bytes_ += sent;
-  if (fecLen > 0 && transmit_(fec.data(), fecLen)) ++fecSent_;
+  // fecOut_ outside the lock: only this thread sends (one packet at a time).
+  for (int i = 0; i < fecPackets; ++i) {
+    const std::size_t fecLen = fecLen_[std::size_t(i)];
+    if (fecLen > 0 && transmit_(fecOut_.data() + i * kFecSlot, fecLen)) ++fecSent_;
+  }
 }
 
 bool DirectStream::resend(guint16 seq) {

@@ -83,13 +83,17 @@ class DirectStream {
   // Video: the RED (RFC 2198) and ULPFEC (RFC 5109) payload types the viewer's answer kept;
   // without them setFec does nothing. Before the first send.
   void enableFec(int redPayload, int fecPayload);
-  // While on, every packet leaves wrapped in RED, and after each group of up to kFecGroup of them
-  // (a group also ends with a frame) one ULPFEC packet, wrapped in RED too, protects the group as
-  // the viewer would have had it without RED: any one of its packets lost can be rebuilt from the
-  // others. Off by default; any thread, any time (a group in progress is dropped).
+  // While on, every packet leaves wrapped in RED, and a frame's packets are protected in groups of
+  // up to kFecGroup (the last of kFecGroups groups takes up to 16): after the frame's last packet
+  // (never inside a frame: Chromium's packet buffer takes a FEC packet's number for an empty
+  // packet, which would split the frame) one ULPFEC packet per group, wrapped in RED too, protects
+  // it as the viewer would have had it without RED: any one lost packet of a group can be
+  // rebuilt from the others. Off by default; any thread, any time (a frame in progress is left
+  // unprotected).
   void setFec(bool on) { fecOn_ = on; }
   bool fecOn() const { return fecOn_; }
   static constexpr int kFecGroup = 4;
+  static constexpr int kFecGroups = 12;
   // Tests only: every `every`-th media packet to this viewer is not transmitted, and nothing is
   // resent (a lossy link that loses the resends too). Before the first send.
   void simulateLoss(int every) { lossEvery_ = every; }
@@ -159,9 +163,12 @@ class DirectStream {
     };
     std::array<Slot, kSlots> slots;
   };
-  // Adds the packet (as the viewer would have it without RED) to the group, and rewrites it in
-  // place as RED. Fills `fec` with the group's ULPFEC packet if this one ends it; its size, or 0.
-  std::size_t protect(guint8* packet, std::size_t& size, guint8* fec);
+  // Adds the packet (as the viewer would have it without RED) to its frame's groups, and rewrites
+  // it in place as RED. At the frame's end, writes each group's ULPFEC packet (sequence number
+  // left to the caller) to fecOut_; how many.
+  int protect(guint8* packet, std::size_t& size);
+  std::size_t writeFec(const FecGroup& g, guint8* out) const;
+  static constexpr std::size_t kFecSlot = kMaxRtpPacket + 27 + SrtpSender::kMaxTag;
 
   std::mutex mu_;
   Transmit transmit_;
@@ -185,7 +192,12 @@ class DirectStream {
   std::uint64_t rtxIndex_ = 0;
   int redPayload_ = -1;
   int fecPayload_ = -1;
-  std::unique_ptr<FecGroup> fec_;   // once enableFec'd: only viewers that may have FEC pay
+  // Once enableFec'd (only viewers that may have FEC pay): the current frame's groups, and the
+  // ULPFEC packets written at its end (sent after the lock, by the one thread that sends).
+  std::unique_ptr<std::array<FecGroup, kFecGroups>> fec_;
+  int fecGroups_ = 0;
+  std::vector<guint8> fecOut_;
+  std::array<std::size_t, kFecGroups> fecLen_{};
   std::unique_ptr<SeqMap> seqMap_;  // likewise
   std::atomic<bool> fecOn_{false};
   int lossEvery_ = 0;

@@ -323,9 +323,9 @@ TEST(DirectSendTest, WithFecOffNothingIsRedWrapped) {
   EXPECT_EQ(viewer.stream->fecPacketsSent(), 0u);
 }
 
-// Packets of a frame go in groups of at most kFecGroup, a frame's end ends one; each group is
-// followed by one ULPFEC packet in RED on the viewer's next sequence number, from which any one
-// packet of the group it lost is rebuilt byte for byte.
+// A frame's packets go in groups of at most kFecGroup; after its last packet (never inside it)
+// one ULPFEC packet per group follows in RED on the viewer's next sequence numbers, from which any
+// one packet of the group it lost is rebuilt byte for byte.
 TEST(DirectSendTest, WithFecOnAnyOnePacketOfAGroupIsRebuiltFromItsFecPacket) {
   Viewer viewer(DirectStream::Kind::kVideo);
   viewer.stream->enableRtx(kRtxSsrc, kRtxPayload);
@@ -338,8 +338,9 @@ TEST(DirectSendTest, WithFecOnAnyOnePacketOfAGroupIsRebuiltFromItsFecPacket) {
   ASSERT_EQ(viewer.received.size(), 9u + 3u);
   EXPECT_EQ(viewer.stream->fecPacketsSent(), 3u);
 
-  std::vector<std::vector<guint8>> group;
+  std::vector<std::vector<guint8>> media;  // as the viewer would have had them without RED
   std::vector<std::size_t> sizes;
+  bool afterFrame = false;  // the last media packet ended a frame
   for (std::size_t i = 0; i < viewer.received.size(); ++i) {
     const Received& r = viewer.received[i];
     EXPECT_EQ(r.ssrc(), kOurSsrc);
@@ -349,22 +350,32 @@ TEST(DirectSendTest, WithFecOnAnyOnePacketOfAGroupIsRebuiltFromItsFecPacket) {
     ASSERT_EQ(r.payloadType(), kRed) << i;
     const guint8 block = r.bytes[12] & 0x7f;
     if (block == 96) {
-      group.push_back(unwrapRed(r));
+      media.push_back(unwrapRed(r));
+      afterFrame = r.marker();
       continue;
     }
     ASSERT_EQ(block, kUlpfec) << i;
-    sizes.push_back(group.size());
+    EXPECT_TRUE(afterFrame) << "FEC packet " << i << " inside a frame";
     EXPECT_FALSE(r.marker());
     const std::vector<guint8> fec = unwrapRed(r);
     const guint8* f = fec.data() + 12;
     // RFC 5109 7.3: E=0 and L=0 (a 16-bit mask), SN base the group's first packet, protection
-    // length the longest payload, the mask's first bits its packets.
+    // length its longest payload, the mask's first bits its packets.
     EXPECT_EQ(f[0] & 0xc0, 0);
-    EXPECT_EQ(GST_READ_UINT16_BE(f + 2), GST_READ_UINT16_BE(group[0].data() + 2));
+    const guint16 base = GST_READ_UINT16_BE(f + 2);
+    const guint16 mask = GST_READ_UINT16_BE(f + 12);
+    std::size_t n = 0;
+    while (n < 16 && (mask & (0x8000 >> n))) ++n;
+    EXPECT_EQ(mask, guint16(0xffff << (16 - n)));
+    std::vector<std::vector<guint8>> group;
+    for (const auto& p : media) {
+      if (guint16(GST_READ_UINT16_BE(p.data() + 2) - base) < n) group.push_back(p);
+    }
+    ASSERT_EQ(group.size(), n) << "FEC " << i;
+    sizes.push_back(n);
     std::size_t longest = 0;
     for (const auto& p : group) longest = std::max(longest, p.size() - 12);
     EXPECT_EQ(GST_READ_UINT16_BE(f + 10), longest);
-    EXPECT_EQ(GST_READ_UINT16_BE(f + 12), guint16(0xffff << (16 - group.size())));
     EXPECT_EQ(fec.size(), 12 + 14 + longest);
     for (std::size_t lost = 0; lost < group.size(); ++lost) {
       std::vector<std::vector<guint8>> others = group;
@@ -373,22 +384,20 @@ TEST(DirectSendTest, WithFecOnAnyOnePacketOfAGroupIsRebuiltFromItsFecPacket) {
       EXPECT_EQ(recover(fec, kOurSsrc, seq, others), group[lost])
           << "FEC " << i << " lost " << lost;
     }
-    group.clear();
   }
   EXPECT_EQ(sizes, (std::vector<std::size_t>{4, 2, 3}));
-  EXPECT_TRUE(group.empty());
 
   // NACK/RTX still work: a media packet is resent plain with the number it had, a FEC packet not.
-  const Received media = viewer.received[5];  // the second group's first packet
-  ASSERT_EQ(media.bytes[12], 96);
-  ASSERT_TRUE(viewer.stream->resend(media.seq()));
+  const Received sent = viewer.received[5];  // the first frame's last packet
+  ASSERT_EQ(sent.bytes[12], 96);
+  ASSERT_TRUE(viewer.stream->resend(sent.seq()));
   const Received& rtx = viewer.received.back();
   EXPECT_EQ(rtx.ssrc(), kRtxSsrc);
-  EXPECT_EQ(GST_READ_UINT16_BE(rtx.bytes.data() + 12), media.seq());
-  const std::vector<guint8> plain = unwrapRed(media);
+  EXPECT_EQ(GST_READ_UINT16_BE(rtx.bytes.data() + 12), sent.seq());
+  const std::vector<guint8> plain = unwrapRed(sent);
   EXPECT_EQ(std::vector<guint8>(rtx.bytes.begin() + 14, rtx.bytes.end()),
             std::vector<guint8>(plain.begin() + 12, plain.end()));
-  EXPECT_FALSE(viewer.stream->resend(viewer.received[4].seq()));  // the first FEC packet
+  EXPECT_FALSE(viewer.stream->resend(viewer.received[6].seq()));  // the first FEC packet
 
   // Off again: plain packets, no FEC.
   viewer.stream->setFec(false);
@@ -479,11 +488,11 @@ TEST(DirectSendTest, GstreamersUlpfecDecoderRebuildsALostPacket) {
   viewer.stream->setFec(true);
   Rung rung(100, 1, 1, 1);
   rung.fanout.add(viewer.stream);
-  rung.frame(true, 4);
-  rung.frame(false, 3);
-  ASSERT_EQ(viewer.received.size(), 4u + 1u + 3u + 1u);
-  // Each packet of each group lost in turn (not the groups' FEC packets, 4 and 8).
-  for (std::size_t lost : {0u, 1u, 2u, 3u, 5u, 6u, 7u}) {
+  rung.frame(true, 6);   // groups of 4 and 2: their FEC packets 6 and 7
+  rung.frame(false, 3);  // its FEC packet 11
+  ASSERT_EQ(viewer.received.size(), 6u + 2u + 3u + 1u);
+  // Each media packet lost in turn.
+  for (std::size_t lost : {0u, 1u, 2u, 3u, 4u, 5u, 8u, 9u, 10u}) {
     const std::vector<guint8> want = unwrapRed(viewer.received[lost]);
     const auto got = throughGstreamer(viewer.received, viewer.received[lost].seq());
     // rtpulpfecdec numbers what it passes on afresh (it expects to follow a jitterbuffer), so
@@ -494,6 +503,29 @@ TEST(DirectSendTest, GstreamersUlpfecDecoderRebuildsALostPacket) {
     rebuilt[2] = want[2];
     rebuilt[3] = want[3];
     EXPECT_EQ(rebuilt, want) << "packet " << lost;
+  }
+}
+
+// A keyframe of many packets: kFecGroups groups, the last of up to 16 (its mask's width), all
+// their FEC packets after the frame; packets beyond them go unprotected.
+TEST(DirectSendTest, ABigFrameIsProtectedInAtMostKFecGroupsGroups) {
+  Viewer viewer(DirectStream::Kind::kVideo);
+  viewer.stream->enableFec(kRed, kUlpfec);
+  viewer.stream->setFec(true);
+  Rung rung(1, 1, 1, 1);
+  rung.fanout.add(viewer.stream);
+  rung.frame(true, 70);
+  constexpr std::size_t kGroups = DirectStream::kFecGroups;
+  ASSERT_EQ(viewer.received.size(), 70u + kGroups);
+  for (std::size_t i = 0; i < 70; ++i) ASSERT_EQ(viewer.received[i].bytes[12], 96) << i;
+  for (std::size_t g = 0; g < kGroups; ++g) {
+    const Received& fec = viewer.received[70 + g];
+    ASSERT_EQ(fec.bytes[12], kUlpfec);
+    const guint16 base = GST_READ_UINT16_BE(fec.bytes.data() + 13 + 2);
+    const guint16 mask = GST_READ_UINT16_BE(fec.bytes.data() + 13 + 12);
+    const std::size_t first = DirectStream::kFecGroup * g;
+    EXPECT_EQ(base, viewer.received[first].seq()) << g;
+    EXPECT_EQ(mask, g + 1 < kGroups ? 0xf000 : 0xffff) << g;
   }
 }
 
