@@ -220,6 +220,25 @@ int DirectStream::protect(guint8* packet, std::size_t& size) {
   packet[1] = guint8((packet[1] & 0x80) | redPayload_);
   ++size;
   if (!frameEnds) return 0;
+  // A last group of one would cost a FEC packet that is a copy: it joins the group before.
+  if (fecGroups_ > 1 && (*fec_)[std::size_t(fecGroups_ - 1)].count == 1) {
+    FecGroup& into = (*fec_)[std::size_t(fecGroups_ - 2)];
+    const FecGroup& last = (*fec_)[std::size_t(fecGroups_ - 1)];
+    if (into.count < 16) {
+      into.bits[0] ^= last.bits[0];
+      into.bits[1] ^= last.bits[1];
+      into.ts ^= last.ts;
+      into.lastTs = last.lastTs;
+      into.length ^= last.length;
+      if (last.protection > into.protection) {
+        std::memset(into.payload.data() + into.protection, 0, last.protection - into.protection);
+        into.protection = last.protection;
+      }
+      for (std::size_t i = 0; i < last.protection; ++i) into.payload[i] ^= last.payload[i];
+      ++into.count;
+      --fecGroups_;
+    }
+  }
   const int n = fecGroups_;
   for (int i = 0; i < n; ++i) {
     fecLen_[std::size_t(i)] = writeFec((*fec_)[std::size_t(i)], fecOut_.data() + i * kFecSlot);

@@ -335,8 +335,9 @@ TEST(DirectSendTest, WithFecOnAnyOnePacketOfAGroupIsRebuiltFromItsFecPacket) {
   rung.fanout.add(viewer.stream);
   rung.frame(true, 6);   // groups of 4 and 2
   rung.frame(false, 3);  // a group of 3
-  ASSERT_EQ(viewer.received.size(), 9u + 3u);
-  EXPECT_EQ(viewer.stream->fecPacketsSent(), 3u);
+  rung.frame(false, 5);  // one group of 5: a group of one would be a copy
+  ASSERT_EQ(viewer.received.size(), 14u + 4u);
+  EXPECT_EQ(viewer.stream->fecPacketsSent(), 4u);
 
   std::vector<std::vector<guint8>> media;  // as the viewer would have had them without RED
   std::vector<std::size_t> sizes;
@@ -385,7 +386,7 @@ TEST(DirectSendTest, WithFecOnAnyOnePacketOfAGroupIsRebuiltFromItsFecPacket) {
           << "FEC " << i << " lost " << lost;
     }
   }
-  EXPECT_EQ(sizes, (std::vector<std::size_t>{4, 2, 3}));
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{4, 2, 3, 5}));
 
   // NACK/RTX still work: a media packet is resent plain with the number it had, a FEC packet not.
   const Received sent = viewer.received[5];  // the first frame's last packet
@@ -490,9 +491,10 @@ TEST(DirectSendTest, GstreamersUlpfecDecoderRebuildsALostPacket) {
   rung.fanout.add(viewer.stream);
   rung.frame(true, 6);   // groups of 4 and 2: their FEC packets 6 and 7
   rung.frame(false, 3);  // its FEC packet 11
-  ASSERT_EQ(viewer.received.size(), 6u + 2u + 3u + 1u);
+  rung.frame(false, 5);  // one group of 5: its FEC packet 17
+  ASSERT_EQ(viewer.received.size(), 6u + 2u + 3u + 1u + 5u + 1u);
   // Each media packet lost in turn.
-  for (std::size_t lost : {0u, 1u, 2u, 3u, 4u, 5u, 8u, 9u, 10u}) {
+  for (std::size_t lost : {0u, 1u, 2u, 3u, 4u, 5u, 8u, 9u, 10u, 12u, 13u, 14u, 15u, 16u}) {
     const std::vector<guint8> want = unwrapRed(viewer.received[lost]);
     const auto got = throughGstreamer(viewer.received, viewer.received[lost].seq());
     // rtpulpfecdec numbers what it passes on afresh (it expects to follow a jitterbuffer), so
