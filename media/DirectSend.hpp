@@ -84,7 +84,8 @@ class DirectStream {
   // without them setFec does nothing. Before the first send.
   void enableFec(int redPayload, int fecPayload);
   // While on, every packet leaves wrapped in RED, and a frame's packets are protected in groups of
-  // up to kFecGroup (the last of kFecGroups groups takes up to 16): after the frame's last packet
+  // up to kFecGroup (a last group of one joins the one before; the last of kFecGroups groups takes
+  // up to 16): after the frame's last packet
   // (never inside a frame: Chromium's packet buffer takes a FEC packet's number for an empty
   // packet, which would split the frame) one ULPFEC packet per group, wrapped in RED too, protects
   // it as the viewer would have had it without RED: any one lost packet of a group can be
