@@ -202,7 +202,7 @@ TEST(MetricsRenderTest, WithoutTheCoreTheConferenceFamiliesAreLeftOut) {
 TEST(MetricsRenderTest, LabelValuesAreEscaped) {
   const Metrics m;
   CoreSample core;
-  core.conference = ConferenceSample{0, {{"a\"b\\c\nd", 2, 0, {}}, {"Hội nghị", 1, 0, {}}}, 3};
+  core.conference = ConferenceSample{0, {{"a\"b\\c\nd", 2, 0, {}}, {"Hội nghị", 1, 0, {}}}, 3, {}};
   const std::string text = render(m, core);
   EXPECT_NE(text.find("mcu_meeting_rooms{meeting=\"a\\\"b\\\\c\\nd\"} 2\n"), std::string::npos)
       << text;
